@@ -1,0 +1,1 @@
+"""Course modules (Markdown lessons) and the catalogue that lists them. Pure Python."""

@@ -1,0 +1,1 @@
+"""Pure scoring: (step, response) -> StepResult with criteria, evidence and feedback."""

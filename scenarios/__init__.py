@@ -1,0 +1,1 @@
+"""Scenario model, loader, focus derivation and the scenario library. Pure Python."""
