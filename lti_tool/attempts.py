@@ -1,0 +1,170 @@
+"""Attempts: drafts, submission (committed before grading), grading and stored results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool import content
+from lti_tool.errors import Forbidden, GradingFailed, NotFound
+from lti_tool.lti.references import LaunchRef
+from lti_tool.models import Attempt, ResourceLink, StepResponse, StepResultRecord, User, utcnow
+
+if TYPE_CHECKING:
+    from graders.scoring import AttemptResult
+
+    from scenarios.model import Scenario
+
+OPEN = "in_progress"
+DONE = ("graded", "needs_review", "overridden")
+
+
+def placement(session: Session, ref: LaunchRef) -> tuple[ResourceLink, User]:
+    """The link and user of a launch (both scoped to the launch's registration)."""
+    link = session.get(ResourceLink, ref.link_id)
+    user = session.get(User, ref.user_id)
+    if link is None or user is None or link.registration_id != ref.registration_id:
+        raise NotFound("This launch's placement no longer exists; launch again from your course.")
+    return link, user
+
+
+def latest_attempt(session: Session, link: ResourceLink, user: User) -> Attempt | None:
+    """The user's most recent attempt on this placement."""
+    return session.scalar(
+        select(Attempt)
+        .where(Attempt.resource_link_pk == link.id, Attempt.user_pk == user.id)
+        .order_by(Attempt.id.desc())
+        .limit(1)
+    )
+
+
+def start_attempt(session: Session, link: ResourceLink, user: User) -> Attempt:
+    """A new in-progress attempt on the placement's scenario (variant fixed per learner)."""
+    scenario_id = content.placement_scenario_id(link)
+    seed = content.variant_seed(scenario_id, f"{link.registration_id}:{user.subject}:{link.id}")
+    scenario = content.load_scenario(scenario_id, seed)
+    attempt = Attempt(
+        resource_link_pk=link.id,
+        user_pk=user.id,
+        scenario_id=scenario.id,
+        scenario_version=str(scenario.version),
+        content_hash=scenario.content_hash,
+        variant_seed=seed,
+        status=OPEN,
+    )
+    session.add(attempt)
+    session.commit()
+    return attempt
+
+
+def current_attempt(session: Session, link: ResourceLink, user: User) -> Attempt:
+    """The attempt the player shows: the latest one, or a new one when there is none."""
+    attempt = latest_attempt(session, link, user)
+    return attempt if attempt is not None else start_attempt(session, link, user)
+
+
+def owned_attempt(session: Session, ref: LaunchRef, attempt_id: int) -> Attempt:
+    """An attempt of this launch's placement that the launching user may see."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.resource_link_pk != ref.link_id:
+        raise NotFound(f"There is no attempt {attempt_id} on this activity.")
+    if attempt.user_pk != ref.user_id and not ref.staff:
+        raise Forbidden("This attempt belongs to another learner.")
+    return attempt
+
+
+def scenario_of(attempt: Attempt) -> Scenario:
+    """The scenario (variant) the attempt is played and graded against."""
+    return content.load_scenario(attempt.scenario_id, attempt.variant_seed)
+
+
+def drafts(attempt: Attempt) -> dict[str, Any]:
+    """Step id -> the stored answer (draft or submitted)."""
+    return {response.step_id: response.value for response in attempt.responses}
+
+
+def _store(attempt: Attempt, values: Mapping[str, object], state: str) -> None:
+    existing = {response.step_id: response for response in attempt.responses}
+    for step_id, value in values.items():
+        row = existing.get(step_id)
+        if row is None:
+            attempt.responses.append(StepResponse(step_id=step_id, value=value, state=state))
+        else:
+            row.value = value
+            row.state = state
+
+
+def save_drafts(session: Session, attempt: Attempt, values: Mapping[str, object]) -> None:
+    """Keep what the learner entered so far (an incomplete form is not lost)."""
+    if attempt.status != OPEN:
+        raise Forbidden("This attempt is already submitted; its answers cannot change.")
+    _store(attempt, values, "draft")
+    session.commit()
+
+
+def submit(session: Session, attempt: Attempt, responses: Mapping[str, object]) -> None:
+    """Store the answers as submitted and COMMIT, before any grading starts."""
+    if attempt.status != OPEN:
+        raise Forbidden("This attempt is already submitted; start a new attempt to answer again.")
+    _store(attempt, responses, "submitted")
+    attempt.status = "submitted"
+    attempt.submitted_at = utcnow()
+    session.commit()
+
+
+def _grade(scenario: Scenario, responses: Mapping[str, object]) -> AttemptResult:
+    from graders.scoring import grade_attempt
+
+    from graders.base import ResponseError
+
+    lib = content.library()
+    try:
+        return grade_attempt(scenario, responses, lib.catalogue)
+    except ResponseError:
+        raise
+    except Exception as error:
+        # The answers are committed already; say so, and keep the cause for the log.
+        raise GradingFailed(
+            "Your answers were saved, but grading them failed on our side. Your instructor can "
+            "see your submission; please tell them. You do not need to answer again."
+        ) from error
+
+
+def grade(session: Session, attempt: Attempt) -> AttemptResult:
+    """Grade a submitted attempt and store the result of every step with its grader version."""
+    scenario = scenario_of(attempt)
+    result = _grade(scenario, drafts(attempt))
+    weights = {step.id: step.weight for step in scenario.steps}
+    existing = {row.step_id: row for row in attempt.results}
+    for step_id, step_result in result.steps.items():
+        row = existing.get(step_id)
+        if row is None:
+            row = StepResultRecord(step_id=step_id)
+            attempt.results.append(row)
+        row.score = step_result.score
+        row.weight = weights.get(step_id, 0.0)
+        row.criteria = [asdict(criterion) for criterion in step_result.criteria]
+        row.feedback = list(step_result.feedback)
+        row.confidence = step_result.confidence
+        row.needs_review = step_result.needs_review
+        row.grader = step_result.grader
+        row.grader_version = step_result.grader_version
+        row.graded_at = utcnow()
+    attempt.score = result.score
+    attempt.status = "needs_review" if result.needs_review else "graded"
+    attempt.graded_at = utcnow()
+    session.commit()
+    return result
+
+
+def placement_attempts(session: Session, link: ResourceLink) -> list[Attempt]:
+    """Every attempt on a placement, newest first (the instructor overview)."""
+    return list(
+        session.scalars(
+            select(Attempt).where(Attempt.resource_link_pk == link.id).order_by(Attempt.id.desc())
+        )
+    )

@@ -1,0 +1,36 @@
+"""The shared cache (Flask-Caching): in-process by default, Redis when COACHLAB_CACHE_URL is set.
+
+pylti1p3 keeps nonces, login states, launch data and platform key sets here; with several
+workers or hosts it must be Redis so a login on one worker is known to the launch on another.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from flask_caching import Cache
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Attach a Cache configured from CACHE_URL to the app."""
+    url = app.config["CACHE_URL"]
+    if url:
+        settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
+                    "CACHE_KEY_PREFIX": "coachlab:"}
+    else:
+        # The default SimpleCache threshold (500) would evict live nonces under load.
+        settings = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 20000}
+    cache = Cache()
+    cache.init_app(app, config=settings)
+    app.extensions["coachlab_cache"] = cache
+
+
+def get_cache(app: Flask | None = None) -> Cache:
+    """The Cache of this (or the current) app."""
+    target = app if app is not None else current_app
+    cache: Cache = target.extensions["coachlab_cache"]
+    return cache

@@ -1,0 +1,171 @@
+"""The `coachlab` command: serve, db upgrade, platform add/list/remove, content, grade."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import ScriptInfo
+
+from lti_tool import create_app, db
+from lti_tool.errors import LtiToolError
+from lti_tool.platforms import PlatformSpec, add_platform, list_platforms, remove_platform
+
+
+def _app(ctx: click.Context, **overrides: Any) -> Flask:
+    """The app given by the caller (tests pass one), else one built from the environment."""
+    obj = ctx.find_object(ScriptInfo)
+    if obj is not None:
+        return obj.load_app()
+    if isinstance(ctx.obj, Flask):
+        return ctx.obj
+    try:
+        return create_app(overrides or None)
+    except LtiToolError as error:
+        raise click.ClickException(error.message) from None
+
+
+@click.group()
+def main() -> None:
+    """coachlab: an LTI 1.3 tool that teaches sales managers to coach."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--demo", is_flag=True, help="Mount the built-in demo LMS and register it.")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Serve the tool with the development server (migrates the database first)."""
+    import os
+
+    overrides: dict[str, Any] = {}
+    if demo:
+        overrides["DEMO"] = True
+    if not os.environ.get("COACHLAB_BASE_URL"):
+        overrides["BASE_URL"] = f"http://{host}:{port}"
+    try:
+        app = create_app(overrides)
+    except LtiToolError as error:
+        raise click.ClickException(error.message) from None
+    db.upgrade(app)
+    base = app.config["BASE_URL"] or f"http://{host}:{port}"
+    if app.config["DEMO"]:
+        from lti_tool.demo_lms import register_demo_platform
+
+        register_demo_platform(app)
+        lms = base.replace("://127.0.0.1", "://localhost")
+        click.echo(f"Demo LMS:    {lms}/demo/  (open this; the tool runs in its iframe)")
+    click.echo(f"Tool:        {base}/lti/  (registration values)")
+    click.echo(f"Canvas JSON: {base}/lti/config.json")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply the migrations (creates the SQLite file on first use)."""
+    app = _app(ctx)
+    db.upgrade(app)
+    click.echo(f"database at revision {db.current_revision(app)}")
+
+
+@main.group()
+def platform() -> None:
+    """Register LMS platforms with the tool."""
+
+
+@platform.command("add")
+@click.option("--issuer", required=True, help="The platform's issuer (iss), e.g. https://moodle.example.com")
+@click.option("--client-id", required=True, help="The client id the platform gave the tool.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True,
+              help="A deployment id (repeat for several).")
+@click.option("--auth-login-url", required=True, help="The platform's OIDC authentication URL.")
+@click.option("--auth-token-url", required=True, help="The platform's OAuth2 access token URL.")
+@click.option("--key-set-url", required=True, help="The platform's public keyset (JWKS) URL.")
+@click.option("--audience", default=None, help="Token audience if not the token URL.")
+@click.pass_context
+def platform_add(ctx: click.Context, issuer: str, client_id: str, deployment_ids: tuple[str, ...],
+                 auth_login_url: str, auth_token_url: str, key_set_url: str,
+                 audience: str | None) -> None:
+    """Register a platform (or update it and add deployment ids)."""
+    app = _app(ctx)
+    spec = PlatformSpec(issuer=issuer, client_id=client_id, deployment_ids=deployment_ids,
+                        auth_login_url=auth_login_url, auth_token_url=auth_token_url,
+                        key_set_url=key_set_url, audience=audience)
+    with db.database(app).sessions() as session:
+        try:
+            row = add_platform(session, spec)
+        except LtiToolError as error:
+            raise click.ClickException(error.message) from None
+        session.commit()
+        deployments = ", ".join(d.deployment_id for d in row.deployments)
+        click.echo(f"registered {row.issuer} client {row.client_id} (deployments: {deployments})")
+
+
+@platform.command("list")
+@click.pass_context
+def platform_list(ctx: click.Context) -> None:
+    """List the registered platforms."""
+    app = _app(ctx)
+    with db.database(app).sessions() as session:
+        rows = list_platforms(session)
+        if not rows:
+            click.echo("no platform registered; add one with `coachlab platform add`")
+        for row in rows:
+            deployments = ", ".join(d.deployment_id for d in row.deployments)
+            click.echo(f"{row.issuer}\tclient {row.client_id}\tdeployments {deployments}\t"
+                       f"keys {row.key_set_url or 'inline'}")
+
+
+@platform.command("remove")
+@click.option("--issuer", required=True)
+@click.option("--client-id", default=None, help="Only this client id (default: all of the issuer).")
+@click.pass_context
+def platform_remove(ctx: click.Context, issuer: str, client_id: str | None) -> None:
+    """Remove a registration with its users, courses, placements and attempts."""
+    app = _app(ctx)
+    with db.database(app).sessions() as session:
+        try:
+            count = remove_platform(session, issuer, client_id)
+        except LtiToolError as error:
+            raise click.ClickException(error.message) from None
+        session.commit()
+        click.echo(f"removed {count} registration(s) of {issuer}")
+
+
+def _mount_optional(group: click.Group) -> None:
+    """Mount the content and grading commands of the core packages when they exist."""
+    for module_name, attributes in (
+        ("scenarios.cli", ("content_group", "content_check_command")),
+        ("graders.cli", ("grade_command",)),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        for attribute in attributes:
+            command = getattr(module, attribute, None)
+            if not isinstance(command, click.Command):
+                continue
+            if module_name == "scenarios.cli" and command.name != "content":
+                # A bare `check` command is mounted as `coachlab content check`.
+                content = click.Group("content", help="Check and list scenario content.")
+                content.add_command(command)
+                command = content
+            group.add_command(command)
+            break
+
+
+_mount_optional(main)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Configuration: built-in defaults, then COACHLAB_* environment variables, then a test mapping.
+
+Every setting has a default that gives the embedded single-process setup (SQLite in the data
+directory, in-process cache, keys generated on first start). The README lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lti_tool.errors import ConfigError
+
+ENV_PREFIX = "COACHLAB_"
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "DATA_DIR": "coachlab-data",
+    "DATABASE_URL": "",
+    "CACHE_URL": "",
+    "SECRET_KEY": "",
+    "BASE_URL": "",
+    "DEMO": False,
+    "CONTENT_DIR": "",
+    "LAUNCH_MAX_AGE": 8 * 3600,
+    "KEY_SET_CACHE_SECONDS": 3600,
+    "POINTS": 100,
+    "TOOL_TITLE": "coachlab",
+    "PROXIES": 0,
+}
+"""Setting name (without the COACHLAB_ prefix) -> default value; the type of the default is
+the type an environment value is converted to."""
+
+DOCS: dict[str, str] = {
+    "ENV": "development or production; production refuses the demo LMS",
+    "DATA_DIR": "folder for the tool keys, the secret key and the SQLite file",
+    "DATABASE_URL": "SQLAlchemy URL; default sqlite:///<DATA_DIR>/coachlab.sqlite3 (WAL mode)",
+    "CACHE_URL": "redis://host:port/db for several workers; default an in-process cache",
+    "SECRET_KEY": "signs launch references and form tokens; default generated into DATA_DIR",
+    "BASE_URL": "public URL of the tool (https://coachlab.example.com); default: the request host",
+    "DEMO": "1 to mount the built-in demo LMS (never in production)",
+    "CONTENT_DIR": "optional folder with your own scenarios (same layout as the library)",
+    "LAUNCH_MAX_AGE": "seconds a launch stays usable in the page",
+    "KEY_SET_CACHE_SECONDS": "seconds a platform's public key set is cached",
+    "POINTS": "maximum score sent to the LMS gradebook",
+    "TOOL_TITLE": "the tool's name shown to admins and learners",
+    "PROXIES": "number of reverse proxies in front (TLS termination); trusts their X-Forwarded-*",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    """Convert an environment string to the type of the setting's default."""
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a boolean; use 1 or 0")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a whole number") from None
+    return raw
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None, test_config: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Layer the defaults, the COACHLAB_* environment and the test mapping; derive the rest."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        raw = environ.get(ENV_PREFIX + name)
+        if raw is not None:
+            config[name] = _convert(name, raw, default)
+    if test_config:
+        config.update(test_config)
+    if config["ENV"] not in ("development", "production"):
+        raise ConfigError(
+            f"{ENV_PREFIX}ENV={config['ENV']!r} is not known; use development or production"
+        )
+    data_dir = Path(config["DATA_DIR"]).expanduser().resolve()
+    config["DATA_DIR"] = str(data_dir)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{data_dir / 'coachlab.sqlite3'}"
+    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    return config
+
+
+def ensure_secret_key(data_dir: Path) -> str:
+    """Return the secret key stored in the data dir, creating it (mode 0600) when missing."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,86 @@
+"""What a validated launch leaves behind: upserted user, context and placement."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import LaunchRejected
+from lti_tool.lti.claims import LaunchClaims, is_staff
+from lti_tool.lti.references import LaunchRef
+from lti_tool.models import Context, PlatformRegistration, ResourceLink, User
+
+
+def _user(session: Session, registration_id: int, claims: LaunchClaims) -> User:
+    user = session.scalar(
+        select(User).where(User.registration_id == registration_id,
+                           User.subject == claims["subject"])
+    )
+    if user is None:
+        user = User(registration_id=registration_id, subject=claims["subject"])
+        session.add(user)
+    # An anonymous launch (privacy settings) keeps the name we already had.
+    user.name = claims["name"] or user.name or ""
+    user.email = claims["email"] or user.email or ""
+    return user
+
+
+def _context(session: Session, registration_id: int, claims: LaunchClaims) -> Context | None:
+    if claims["context_id"] is None:
+        return None
+    context = session.scalar(
+        select(Context).where(Context.registration_id == registration_id,
+                              Context.context_id == claims["context_id"])
+    )
+    if context is None:
+        context = Context(registration_id=registration_id, context_id=claims["context_id"])
+        session.add(context)
+    context.title = claims["context_title"] or context.title or ""
+    context.label = claims["context_label"] or context.label or ""
+    return context
+
+
+def _link(
+    session: Session, registration_id: int, claims: LaunchClaims, context: Context | None
+) -> ResourceLink:
+    link = session.scalar(
+        select(ResourceLink).where(ResourceLink.registration_id == registration_id,
+                                   ResourceLink.resource_link_id == claims["resource_link_id"])
+    )
+    if link is None:
+        link = ResourceLink(
+            registration_id=registration_id,
+            resource_link_id=claims["resource_link_id"],
+            deployment_id=claims["deployment_id"],
+            settings={},
+        )
+        session.add(link)
+    link.deployment_id = claims["deployment_id"]
+    link.title = claims["resource_link_title"] or link.title or ""
+    link.context = context
+    link.scenario_id = claims["custom"].get("scenario") or None
+    link.module_id = claims["custom"].get("module") or None
+    if claims["ags_endpoint"] is not None:
+        link.ags_endpoint = dict(claims["ags_endpoint"])
+    return link
+
+
+def record_launch(
+    session: Session, registration: PlatformRegistration, claims: LaunchClaims, launch_id: str
+) -> LaunchRef:
+    """Upsert the user, context and placement of a validated launch and commit them."""
+    if not claims["resource_link_id"]:
+        raise LaunchRejected("The launch names no resource link; the LMS must send one.")
+    if not claims["subject"]:
+        raise LaunchRejected("The launch names no user (sub); anonymous launches cannot play.")
+    user = _user(session, registration.id, claims)
+    context = _context(session, registration.id, claims)
+    link = _link(session, registration.id, claims, context)
+    session.commit()
+    return LaunchRef(
+        launch_id=launch_id,
+        registration_id=registration.id,
+        user_id=user.id,
+        link_id=link.id,
+        staff=is_staff(claims["roles"]),
+    )

@@ -1,0 +1,61 @@
+"""pylti1p3 state kept server-side, so login and launch work in a cross-origin iframe.
+
+pylti1p3 binds the nonce to a `lti1p3-session-id` cookie and the state to a `lti1p3-state-*`
+cookie. Inside an LMS iframe those are third-party cookies, which browsers block (or never set
+over plain HTTP). Instead the login stores the state with the nonce it issued in the shared
+cache; the launch must post that state and a token carrying that very nonce, and each nonce is
+accepted once. The state is thereby bound to the token, and replays fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from flask_caching import Cache
+from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskSessionService
+from pylti1p3.exception import LtiException
+
+STATE_LIFETIME = 5 * 60
+"""Seconds between the OIDC login and the launch it leads to (pylti1p3 uses the same)."""
+
+
+class CookielessCacheStorage(FlaskCacheDataStorage):
+    """Launch data storage in the Flask cache that never relies on a session cookie."""
+
+    def __init__(self, cache: Cache) -> None:
+        super().__init__(cache)
+        self._coachlab_cache = cache
+
+    def get_session_cookie_name(self) -> str | None:
+        """No session cookie: keys are random nonces, launch ids and states (unguessable)."""
+        return None
+
+    def consume(self, key: str) -> bool:
+        """Delete `key`; True only for the one caller that found it (single use)."""
+        return bool(self._coachlab_cache.delete(self._prepare_key(key)))
+
+    def remember_state(self, state: str, nonce: str) -> None:
+        """Record that this tool's login issued `state` together with `nonce`."""
+        self.set_value(f"coachlab-state-{state}", nonce, STATE_LIFETIME)
+
+    def nonce_for_state(self, state: str) -> Any:
+        """The nonce issued with `state`; None when never issued here (or too long ago)."""
+        return self.get_value(f"coachlab-state-{state}")
+
+
+class SingleUseNonceSessionService(FlaskSessionService):
+    """pylti1p3's session service, except that a nonce is accepted once (replays fail)."""
+
+    def check_nonce(self, nonce: str) -> bool:
+        """Consume the nonce: True the first time it is presented, False afterwards."""
+        storage = self.data_storage
+        if not isinstance(storage, CookielessCacheStorage):
+            raise LtiException("single-use nonces need the cookieless cache storage")
+        return storage.consume(self._get_key("nonce", nonce))
+
+
+def state_and_nonce(auth_url: str) -> tuple[str, str]:
+    """Read back the state and nonce pylti1p3 put into the platform's auth request URL."""
+    query = parse_qs(urlsplit(auth_url).query)
+    return query["state"][0], query["nonce"][0]

@@ -1,0 +1,216 @@
+"""Persistent data: platform registrations and what launches and attempts leave behind.
+
+Every user, context and resource link belongs to one registration, so nothing crosses from one
+LMS to another even when two platforms send the same ids. Models own data, not behaviour.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+URL = String(2048)
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now (stored as UTC)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every coachlab table."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class PlatformRegistration(Base):
+    """One LMS (issuer + client id) registered with this tool."""
+
+    __tablename__ = "platform_registrations"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(URL)
+    auth_token_url: Mapped[str] = mapped_column(URL)
+    key_set_url: Mapped[str | None] = mapped_column(URL)
+    key_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Inline public key set (used instead of fetching key_set_url when present)."""
+    audience: Mapped[str | None] = mapped_column(String(2048))
+    """Audience of the tool's token requests when it differs from the token URL."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="Deployment.id"
+    )
+
+
+class Deployment(Base):
+    """A deployment id of a registration (one per LMS install or course placement of the tool)."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("registration_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("platform_registrations.id", ondelete="CASCADE"), index=True
+    )
+    deployment_id: Mapped[str] = mapped_column(String(255))
+
+    registration: Mapped[PlatformRegistration] = relationship(back_populates="deployments")
+
+
+class User(Base):
+    """A person as one platform knows them (the id_token's `sub`)."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("registration_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("platform_registrations.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Context(Base):
+    """A course (LTI context) on one platform."""
+
+    __tablename__ = "contexts"
+    __table_args__ = (UniqueConstraint("registration_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("platform_registrations.id", ondelete="CASCADE"), index=True
+    )
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    label: Mapped[str] = mapped_column(String(255), default="")
+
+
+class ResourceLink(Base):
+    """A placement: an LMS resource link bound to a scenario or module, with its settings."""
+
+    __tablename__ = "resource_links"
+    __table_args__ = (UniqueConstraint("registration_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("platform_registrations.id", ondelete="CASCADE"), index=True
+    )
+    context_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("contexts.id", ondelete="SET NULL"), index=True
+    )
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    scenario_id: Mapped[str | None] = mapped_column(String(255))
+    """Custom parameter `scenario` of the latest launch."""
+    module_id: Mapped[str | None] = mapped_column(String(255))
+    """Custom parameter `module` of the latest launch."""
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Attempts allowed, which attempt counts, points (later issues fill these in)."""
+    ags_endpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The AGS endpoint claim of the latest launch (scopes, lineitem, lineitems)."""
+
+    context: Mapped[Context | None] = relationship()
+
+
+class Attempt(Base):
+    """One learner's work on a placement, with what it was graded against."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_link_pk: Mapped[int] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="CASCADE"), index=True
+    )
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(255))
+    scenario_version: Mapped[str] = mapped_column(String(64), default="")
+    content_hash: Mapped[str] = mapped_column(String(128))
+    variant_seed: Mapped[int | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(32), default="in_progress")
+    """in_progress, submitted, graded, needs_review, overridden."""
+    score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    grade_sync_status: Mapped[str | None] = mapped_column(String(32))
+    """None (not sent), sent, failed, not_available (no AGS claim)."""
+    grade_sync_error: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
+    resource_link: Mapped[ResourceLink] = relationship()
+    responses: Mapped[list[StepResponse]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", order_by="StepResponse.id"
+    )
+    results: Mapped[list[StepResultRecord]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", order_by="StepResultRecord.id"
+    )
+
+
+class StepResponse(Base):
+    """A learner's answer to one step: a draft until the attempt is submitted."""
+
+    __tablename__ = "step_responses"
+    __table_args__ = (UniqueConstraint("attempt_id", "step_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    step_id: Mapped[str] = mapped_column(String(255))
+    value: Mapped[Any] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    """draft or submitted."""
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    attempt: Mapped[Attempt] = relationship(back_populates="responses")
+
+
+class StepResultRecord(Base):
+    """A grader's verdict on one step of an attempt, with the grader that gave it."""
+
+    __tablename__ = "step_results"
+    __table_args__ = (UniqueConstraint("attempt_id", "step_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    step_id: Mapped[str] = mapped_column(String(255))
+    score: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float, default=0.0)
+    criteria: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    feedback: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    grader: Mapped[str] = mapped_column(String(64))
+    grader_version: Mapped[str] = mapped_column(String(32))
+    graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="results")
+
+
+class DemoScore(Base):
+    """A score the built-in demo LMS received over AGS (the demo's own gradebook)."""
+
+    __tablename__ = "demo_lms_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lineitem: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    score_given: Mapped[float | None] = mapped_column(Float)
+    score_maximum: Mapped[float | None] = mapped_column(Float)
+    activity_progress: Mapped[str] = mapped_column(String(32), default="")
+    grading_progress: Mapped[str] = mapped_column(String(32), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
