@@ -1,0 +1,237 @@
+"""OIDC login + launch through the test client: accepted launches and every rejection."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from lti_tool import db
+from lti_tool.keys import KeyPair
+from lti_tool.models import Context, ResourceLink, User
+from tests.conftest import CLAIM, Launcher
+
+
+def _path(response: TestResponse) -> str:
+    return urlsplit(response.location).path
+
+
+def assert_rejected(response: TestResponse, *phrases: str) -> None:
+    """A 4xx page that names the reason and shows no traceback."""
+    page = response.get_data(as_text=True)
+    assert 400 <= response.status_code < 500, (response.status_code, page)
+    for phrase in phrases:
+        assert phrase in page, (phrase, page)
+    assert "Traceback" not in page and 'File "' not in page
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_login_redirects_to_the_platform_with_state_and_nonce(
+    launch: Launcher, method: str
+) -> None:
+    response = launch.login(method)
+    assert response.status_code == 302
+    assert response.location.startswith("https://lms.example.test/auth?")
+    query = parse_qs(urlsplit(response.location).query)
+    assert query["redirect_uri"] == ["http://localhost/lti/launch"]
+    assert query["response_mode"] == ["form_post"] and query["login_hint"] == ["hint-1"]
+    assert query["state"][0] and query["nonce"][0]
+
+
+def test_learner_launch_opens_the_player(launch: Launcher, app: Flask) -> None:
+    response = launch(role="learner", custom={"scenario": "territory-rep-300-accounts"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert _path(response) == "/play"
+    assert "launch" in parse_qs(urlsplit(response.location).query)
+    with db.database(app).sessions() as session:
+        user = session.scalars(select(User)).one()
+        assert (user.subject, user.name) == ("user-learner", "Test Learner")
+        link = session.scalars(select(ResourceLink)).one()
+        assert (link.resource_link_id, link.scenario_id) == ("link-1", "territory-rep-300-accounts")
+        assert session.scalars(select(Context)).one().title == "Coaching 101"
+
+
+@pytest.mark.parametrize("role", ["instructor", "ta", "admin"])
+def test_staff_launch_opens_the_placement_overview(
+    launch: Launcher, client: FlaskClient, role: str
+) -> None:
+    response = launch(role=role)
+    assert response.status_code == 302
+    assert _path(response) == "/overview"
+    page = client.get(response.location)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Placement overview" in text and "territory-rep-300-accounts" in text
+
+
+def test_relaunch_updates_instead_of_duplicating(launch: Launcher, app: Flask) -> None:
+    launch(role="learner")
+    launch(role="learner", custom={"module": "m1"})
+    with db.database(app).sessions() as session:
+        assert len(session.scalars(select(User)).all()) == 1
+        link = session.scalars(select(ResourceLink)).one()
+        assert (link.scenario_id, link.module_id) == (None, "m1")
+
+
+def _set(key: str, value: Any) -> Any:
+    def tamper(claims: dict[str, Any]) -> None:
+        claims[key] = value
+    return tamper
+
+
+def test_bad_signature_is_rejected(launch: Launcher, other_keys: KeyPair) -> None:
+    assert_rejected(launch(keys=other_keys), "Bad signature", "does not match")
+
+
+def test_unknown_key_id_is_rejected(launch: Launcher) -> None:
+    login = launch.start()
+    token = launch.platform.sign(launch.platform.claims(login.nonce), kid="no-such-kid")
+    assert_rejected(launch.post(token, login.state), "Bad signature", "(kid)")
+
+
+def test_wrong_audience_is_rejected(launch: Launcher) -> None:
+    assert_rejected(launch(tamper=_set("aud", "someone-else")), "Wrong audience", "someone-else")
+
+
+def test_unknown_issuer_is_rejected(launch: Launcher) -> None:
+    assert_rejected(launch(tamper=_set("iss", "https://evil.example.test")), "Unknown issuer",
+                    "https://evil.example.test")
+
+
+def test_unknown_issuer_at_login_is_rejected(launch: Launcher) -> None:
+    assert_rejected(launch.login(iss="https://evil.example.test"), "Unknown issuer")
+
+
+def test_unknown_deployment_is_rejected(launch: Launcher) -> None:
+    assert_rejected(launch(tamper=_set(CLAIM + "deployment_id", "dep-x")), "Unknown deployment")
+
+
+def test_expired_token_is_rejected(launch: Launcher) -> None:
+    past = int(time.time()) - 3600
+    def tamper(claims: dict[str, Any]) -> None:
+        claims.update(iat=past - 300, exp=past)
+    assert_rejected(launch(tamper=tamper), "Expired token")
+
+
+def test_replayed_nonce_is_rejected(launch: Launcher) -> None:
+    login = launch.start()
+    token = launch.platform.sign(launch.platform.claims(login.nonce))
+    assert launch.post(token, login.state).status_code == 302
+    assert_rejected(launch.post(token, login.state), "Replayed launch", "already used")
+
+
+def test_nonce_not_issued_by_the_tool_is_rejected(launch: Launcher) -> None:
+    login = launch.start()
+    token = launch.platform.sign(launch.platform.claims("made-up-nonce"))
+    assert_rejected(launch.post(token, login.state), "State mismatch")
+
+
+def test_missing_state_is_rejected(launch: Launcher) -> None:
+    login = launch.start()
+    token = launch.platform.sign(launch.platform.claims(login.nonce))
+    assert_rejected(launch.post(token, None), "Missing state")
+
+
+def test_mismatched_state_is_rejected(launch: Launcher) -> None:
+    login = launch.start()
+    token = launch.platform.sign(launch.platform.claims(login.nonce))
+    assert_rejected(launch.post(token, "state-forged"), "State mismatch")
+
+
+def test_state_of_another_login_is_rejected(launch: Launcher) -> None:
+    first, second = launch.start(), launch.start()
+    token = launch.platform.sign(launch.platform.claims(first.nonce))
+    assert_rejected(launch.post(token, second.state), "State mismatch")
+
+
+def test_missing_id_token_is_rejected(launch: Launcher) -> None:
+    login = launch.start()
+    assert_rejected(launch.post(None, login.state), "id_token")
+
+
+def test_garbage_id_token_is_rejected(launch: Launcher) -> None:
+    login = launch.start()
+    assert_rejected(launch.post("not-a-jwt", login.state), "not a JWT")
+
+
+def test_deep_linking_request_explains_custom_parameters(launch: Launcher) -> None:
+    def tamper(claims: dict[str, Any]) -> None:
+        claims[CLAIM + "message_type"] = "LtiDeepLinkingRequest"
+        del claims[CLAIM + "resource_link"]
+        claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
+            "deep_link_return_url": "https://lms.example.test/dl",
+            "accept_types": ["ltiResourceLink"],
+            "accept_presentation_document_targets": ["iframe"]}
+    response = launch(role="instructor", tamper=tamper)
+    assert response.status_code == 501
+    assert "scenario=territory-rep-300-accounts" in response.get_data(as_text=True)
+
+
+def test_same_ids_on_two_platforms_stay_apart(
+    launch: Launcher, app: Flask, client: FlaskClient, other_keys: KeyPair
+) -> None:
+    from lti_tool.platforms import PlatformSpec, add_platform
+    from tests.conftest import PlatformInfo
+
+    other = PlatformInfo(keys=other_keys, issuer="https://canvas.example.test")
+    with db.database(app).sessions() as session:
+        add_platform(session, PlatformSpec(
+            issuer=other.issuer, client_id=other.client_id, deployment_ids=(other.deployment_id,),
+            auth_login_url=f"{other.issuer}/auth", auth_token_url=f"{other.issuer}/token",
+            key_set_url=None, key_set=other.keys.jwks()))
+        session.commit()
+    launch(role="learner")
+    Launcher(client, other)(role="learner")
+    with db.database(app).sessions() as session:
+        users = session.scalars(select(User)).all()
+        links = session.scalars(select(ResourceLink)).all()
+        assert len(users) == 2 and len({u.registration_id for u in users}) == 2
+        assert len(links) == 2 and {link.resource_link_id for link in links} == {"link-1"}
+
+
+def test_overview_needs_a_valid_launch_reference(client: FlaskClient) -> None:
+    assert_rejected(client.get("/overview"), "needs a launch from your course")
+    assert_rejected(client.get("/overview?launch=forged"), "not valid")
+
+
+def test_learner_cannot_open_the_overview(launch: Launcher, client: FlaskClient) -> None:
+    response = launch(role="learner")
+    token = parse_qs(urlsplit(response.location).query)["launch"][0]
+    assert_rejected(client.get(f"/overview?launch={token}"), "for instructors")
+
+
+class CountingSession:
+    """Serves one key set and counts how often it was fetched."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.fetches = 0
+
+    def get(self, url: str, **_: Any) -> Any:
+        self.fetches += 1
+        jwks = self.jwks
+
+        class Reply:
+            def json(self) -> dict[str, Any]:
+                return jwks
+        return Reply()
+
+
+def test_platform_key_set_is_fetched_once_and_cached(launch: Launcher, app: Flask) -> None:
+    from lti_tool.models import PlatformRegistration
+
+    with db.database(app).sessions() as session:
+        row = session.scalars(select(PlatformRegistration)).one()
+        row.key_set = None
+        session.commit()
+    counting = CountingSession(launch.platform.keys.jwks())
+    app.config["HTTP_SESSION_FACTORY"] = lambda: counting
+    assert launch(role="learner").status_code == 302
+    assert launch(role="instructor").status_code == 302
+    assert counting.fetches == 1
