@@ -14,12 +14,14 @@ import pytest
 
 from bench.grader_validity import (
     DATA_DIR,
+    Graded,
     LabelledAnswer,
     ValidityDataError,
     load_answers,
     load_file,
     main,
     parse_record,
+    report,
     split_for,
 )
 
@@ -140,3 +142,30 @@ def test_bench_exits_2_on_unknown_scenario(capsys: pytest.CaptureFixture[str]) -
     assert main(["--scenario", "no-such-scenario"]) == 2
     assert "no labelled answers for scenario 'no-such-scenario'" in capsys.readouterr().err
 
+
+
+def _graded(answer_id: str, label: int, predicted: int) -> Graded:
+    answer = parse_record(
+        _good_record(id=answer_id, label=label, split=split_for(answer_id)),
+        "demo-scenario.jsonl",
+        1,
+    )
+    return Graded(answer, score=predicted / 2, predicted=predicted, needs_review=False)
+
+
+def test_report_lists_label_zero_answers_scored_two() -> None:
+    graded = [
+        _graded("demo-scenario-001", 0, 2),
+        _graded("demo-scenario-002", 0, 0),
+        _graded("demo-scenario-003", 2, 2),
+        _graded("demo-scenario-004", 1, 1),
+    ]
+    text = "\n".join(report("demo-scenario", graded))
+    assert "n                   4" in text
+    assert "exact agreement     0.750" in text
+    assert "label 0 scored 2    1\n      demo-scenario-001" in text
+    assert "h=0       1     0     1" in text
+
+
+def test_report_of_nothing_says_so() -> None:
+    assert report("empty", []) == ["== empty", "   n = 0 (nothing to compare)"]
