@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from graders.text import stem
+
 # Extra ways learners name each task, beyond the catalogue's label and synonyms: plain
 # descriptions of the activity ("which accounts get a visit") count as naming the task.
 TASK_PHRASES: dict[str, tuple[str, ...]] = {
     "territory_coverage": (
+        "whole patch", "whole territory", "rest of the territory", "rest of her territory",
+        "rest of his territory", "rest of the patch", "cover more accounts", "more accounts",
+        "c accounts", "c list", "c-accounts", "untouched", "accounts touched", "touch",
+        "big accounts only", "spread her time", "spread his time", "which accounts get",
         "coverage", "territory coverage", "tier the accounts", "tiering", "tier", "tiers",
         "tiered", "touch plan", "coverage plan", "coverage planning", "prioritize accounts",
         "prioritizing accounts", "account prioritization", "which accounts", "untouched accounts",
@@ -23,6 +29,9 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
         "meddic", "meddpicc", "bant", "disqualify", "qualify out", "deal qualification",
     ),
     "discovery": (
+        "talks too much", "talking too much", "let the customer talk", "let the buyer talk",
+        "ask more", "better questions", "questions", "pitch", "pitches", "pitching",
+        "slow down on his calls", "slowing down", "first calls", "first call",
         "discovery", "discovery call", "discovery calls", "discovery questions", "open questions",
         "talk ratio", "talk less", "listen more", "listening", "needs analysis", "questioning",
         "pain", "ask questions", "asking questions", "pitching too early", "pitch too early",
@@ -47,6 +56,9 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
         "strategic account plan", "joint business plan", "joint business plans",
     ),
     "stakeholder_mapping": (
+        "relationships", "relations", "more people", "know more people", "who else",
+        "contacts", "more friends", "one sponsor", "single sponsor", "map", "mapping",
+        "successor", "successors", "sponsor retires", "division heads", "business unit",
         "stakeholder", "stakeholders", "stakeholder map", "stakeholder mapping",
         "multi-threading", "multithreading", "multi-thread", "multithread", "single-threaded",
         "single threaded", "relationship map", "power map", "buying committee", "more contacts",
@@ -64,12 +76,17 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
         "regional rollout", "mobilise", "mobilize", "internal resources", "global account team",
     ),
     "partner_enablement": (
+        "partners do more", "partners do the", "partner sellers", "trained", "train partners",
+        "train the partner", "self-sufficient", "stand on their own",
+        "partners sell", "partners run", "partners' sellers", "partner-led",
         "partner enablement", "enable partners", "enabling partners", "enablement",
         "certification", "certify", "certified", "certifying", "partner training",
         "partner sellers", "partner readiness", "train the partners", "partner-sourced",
         "partner sourced", "enable the partners", "channel enablement",
     ),
     "value_realisation": (
+        "outcomes", "prove the value", "proving value", "paying off", "using the product",
+        "use what they bought", "success plan", "success plans", "health", "retention",
         "value realization", "value realisation", "value review", "value reviews", "adoption",
         "business review", "business reviews", "qbr", "qbrs", "roi", "usage", "health score",
         "success plan", "customer success plan", "value",
@@ -138,7 +155,11 @@ GRADER_PHRASES: tuple[str, ...] = (
     "give me full", "give me a 2", "give it a 2", "as the grader", "dear grader", "grader",
     "the rubric", "you must give", "you must score", "you must award", "language model",
     "as an ai", "dear ai", "system prompt", "score 2", "label 2", "this answer deserves",
-    "this answer contains the right", "automated marker", "marker",
+    "this answer contains the right", "automated marker", "dear marker", "the marker",
+    "the evaluator", "dear evaluator", "instruction for the", "instructions for the", "top label",
+    "model answer",
+    "assessor", "examiner", "highest label", "top grade", "mark it", "grade it", "score it",
+    "rate it", "label it",
 )
 
 # Words that end a clause for negation purposes, beyond punctuation.
@@ -153,7 +174,25 @@ BE_WORDS = frozenset({"is", "are", "was", "be", "were", "am", "seems", "looks"})
 NOT_ISSUE_WORDS = frozenset({"issue", "problem", "gap", "focus", "priority", "concern",
                              "point", "answer", "weakness", "topic"})
 FOCUS_MARKERS = frozenset({"focus", "priority", "first", "main", "key", "core", "primary",
+                           "mainly", "mostly", "chiefly", "centre", "center", "thing",
                            "biggest", "largest", "work", "coach", "improve", "fix", "build",
                            "develop", "goal", "theme"})
 SECONDARY_MARKERS = frozenset({"once", "later", "afterwards", "secondary", "eventually",
+                               "bit", "maybe", "perhaps", "permitting", "if",
                                "also", "too", "context", "leverage", "meanwhile"})
+CONTRAST_NEGATORS = frozenset({"than", "instead", "rather"})
+FIRST_PERSON = frozenset({"i", "we", "us", "me", "let", "our", "my", "i'd", "we'd"})
+THIRD_PERSON = frozenset({"he", "she", "they", "his", "her", "their", "it", "customers",
+                          "customer", "partners", "accounts", "who", "which", "that"})
+
+# A cadence or "together" plus a coaching activity in one clause is a concrete action.
+CADENCE_STEMS = frozenset(stem(w) for w in (
+    "weekly daily fortnightly biweekly every each monday tuesday wednesday thursday friday "
+    "mondays tuesdays wednesdays thursdays fridays morning afternoon week weeks"
+).split())
+TOGETHER_STEMS = frozenset(stem(w) for w in ("together", "jointly", "joint", "alongside"))
+ACTIVITY_STEMS = frozenset(stem(w) for w in (
+    "review reviews reviewing debrief debriefs check build draft plan prepare practise practice "
+    "rehearse roleplay role map session sessions workshop walk walks go look listen compare "
+    "slot meeting one-to-one sit sort tier rank score mark pick track agree observe shadow"
+).split())

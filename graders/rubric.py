@@ -3,28 +3,34 @@
 Criteria (default points; a scenario may relabel or re-point them with `criteria` of the same
 ids):
 
-- focus (34): the plan names and commits to the derived focus task - through the catalogue's
+- focus (40): the plan names and commits to the derived focus task - through the catalogue's
   label and synonyms, the scenario's own wording for it and a built-in lexicon, with stemming,
-  British/American spelling and typo tolerance. Negated mentions ("not negotiation", "rather
-  than coverage") and praise of a task ("her negotiation is excellent") do not name it. Full
-  credit when the focus is the plan's one main subject; 0.3 of the points when another task
-  gets as much attention (two equal foci); nothing when another task dominates or when the
-  answer names most tasks or reads as a list of keywords (not committal).
-- situation (24): ties the plan to this seller - the rubric's situation_terms, numbers from the
-  seller's metrics and exhibits. The seller's name alone earns 0.1 of the points (a plan that
-  fits any seller after a find-and-replace of the name is generic).
-- action (21): a concrete coaching action the manager does with the seller (the rubric's
-  actions plus a built-in lexicon: ride-along, role-play, call review, joint territory plan,
-  weekly review, ...).
-- approach (21): no anti-pattern - the manager does not take over the seller's job (rubric
-  takeover_patterns plus first-person takeover phrases), does not send the seller to a generic
-  course, and does not coach the seller's strength as the focus.
+  British/American spelling and typo tolerance. Negated mentions in the manager's voice ("not
+  negotiation", "rather than coverage", "X is not the issue") and praise ("her negotiation is
+  excellent") do not name a task; a negated description of the seller ("customers never saw the
+  ROI") names the gap. Attention per task is the strongest mention per clause, summed: clauses
+  that claim a focus (focus, first, main, work on, a heading "X:") weigh 2, the manager's voice
+  1, plain description 0.5, secondary remarks half. Full credit when the focus gets the most
+  attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two equal
+  foci); nothing when another task dominates, or when the answer names most of the critical
+  tasks or is a list of keywords (not committal).
+- situation (21): ties the plan to this seller - the rubric's situation_terms and numbers from
+  the seller's metrics, facts, notes and exhibits. The seller's name alone earns nothing (a plan
+  that fits any seller after a find-and-replace of the name is generic).
+- action (21): a concrete coaching action done with the seller: the rubric's actions, a
+  built-in lexicon (ride-along, role-play, call review, joint territory plan, weekly review,
+  ...), or a clause that pairs a cadence or "together" with a coaching activity.
+- approach (18): no anti-pattern - the manager does not take over the seller's job (rubric
+  takeover_patterns plus first-person takeover phrases; one bounded demonstration after which
+  the seller leads is allowed), does not send the seller to a generic course, and does not make
+  the seller's strength the plan's main subject.
 
-Situation and action points count only when the focus is at least partly right: a concrete
-plan for the wrong task is not a plan for this seller's gap. With these points the score lands
-in the agreed label bands: right focus + specific + concrete + no takeover >= 0.80; right focus
-missing any one of those < 0.80 and >= 0.40 (except a bare right focus with a takeover and
-nothing else); wrong focus < 0.40.
+Situation and action points are earned in full only when the focus is fully right, at half
+rate with two equal foci, and not at all for a wrong focus (a concrete plan for the wrong task
+is not a plan for this seller's gap); an action does not count when the manager takes the work
+over or hands it to a course. With these points the score lands in the agreed label bands:
+right focus + specific + concrete + coaching = 1.0 (label 2); right focus missing any one of
+them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus <= 0.18 (label 0).
 
 Only the first `max_chars` characters (config, default 3,000) are graded. Text addressed to the
 grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence falls
@@ -50,10 +56,14 @@ from graders.common import (
 )
 from graders.lexicon import (
     ACTIONS,
+    ACTIVITY_STEMS,
     AMBIGUOUS_SYNONYMS,
     BE_WORDS,
+    CADENCE_STEMS,
     CLAUSE_WORDS,
+    CONTRAST_NEGATORS,
     COURSE_WORDS,
+    FIRST_PERSON,
     FOCUS_MARKERS,
     GRADER_PHRASES,
     NEGATORS,
@@ -63,20 +73,24 @@ from graders.lexicon import (
     SEND_WORDS,
     TAKEOVER_PHRASES,
     TASK_PHRASES,
+    THIRD_PERSON,
+    TOGETHER_STEMS,
 )
 from graders.result import CriterionResult, Evidence, StepResult
 from graders.text import STOPWORDS, PhraseMatch, PhraseMatcher, Token, tokenize
 from scenarios.model import Scenario, Step, TaskCatalogue, TaskId
 
 DEFAULT_MAX_CHARS = 3000
-DEFAULT_POINTS = {"focus": 34.0, "situation": 24.0, "action": 21.0, "approach": 21.0}
+DEFAULT_POINTS = {"focus": 40.0, "situation": 21.0, "action": 21.0, "approach": 18.0}
 CO_FOCUS_RATIO = 0.75
 """Another task with at least this share of the focus's attention is an equal focus."""
-PARTIAL_FOCUS_SHARE = 0.3
-NAME_ONLY_SHARE = 0.1
+PARTIAL_FOCUS_SHARE = 0.55
 
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
-_GRADER_TAIL_MARKERS = ("grader", "rubric", "full marks", "ignore", "award", "score")
+_GRADER_TAIL_MARKERS = (
+    "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
+    "the evaluator", "top label", "full credit",
+)
 _SELLER_OBJECTS = frozenset({"her", "him", "them", "you", "each", "with", "back", "weekly"})
 _WORK_NOUNS = frozenset(
     {"account", "accounts", "deal", "deals", "customer", "customers", "client", "clients",
@@ -208,6 +222,7 @@ class _Mention:
     negated: bool
     praised: bool
     weight: float
+    clause: int
 
 
 @dataclass(frozen=True)
@@ -220,6 +235,8 @@ class Analysis:
     matches: Sequence[PhraseMatch]
     mentions: Sequence[_Mention]
     clause: Sequence[int]
+    task_weights: dict[TaskId, float]
+    """Attention per task: the strongest mention per clause, summed over clauses."""
 
 
 def _clauses(tokens: Sequence[Token]) -> list[int]:
@@ -237,11 +254,25 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     """An odd number of negators shortly before the mention, or 'X is not the issue' after."""
     here = clause[m.first]
     count = 0
+    first_negator = -1
     for k in range(max(0, m.first - 4), m.first):
         if clause[k] == here and tokens[k].text in NEGATORS:
             count += 1
+            if first_negator < 0:
+                first_negator = k
     # The clause word itself ("instead of X") starts the clause and counts.
     if count % 2 == 1:
+        if tokens[first_negator].text in CONTRAST_NEGATORS:
+            return True
+        # "customers never saw the ROI" describes the gap; "we will not build a coverage
+        # plan" rejects it. Only the manager's voice (or no subject) rejects.
+        k = first_negator - 1
+        while k >= 0 and clause[k] == here:
+            if tokens[k].text in THIRD_PERSON:
+                return False
+            if tokens[k].text in FIRST_PERSON:
+                return True
+            k -= 1
         return True
     n = len(tokens)
     for k in range(m.last + 1, min(n - 1, m.last + 5)):
@@ -274,6 +305,53 @@ def _is_praised(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     return praise and be and not negation
 
 
+def _suppress_nested(mentions: list[_Mention]) -> list[_Mention]:
+    """Drop a task mention that sits inside a longer mention of another task
+    ('executive relationships' is not also 'relationships')."""
+    kept: list[_Mention] = []
+    for m in mentions:
+        inside = any(
+            o.task != m.task
+            and o.match.first <= m.match.first
+            and m.match.last <= o.match.last
+            and (o.match.last - o.match.first) > (m.match.last - m.match.first)
+            for o in mentions
+        )
+        if not inside:
+            kept.append(m)
+    return kept
+
+
+def _cadence_actions(
+    tokens: Sequence[Token], clause: Sequence[int]
+) -> list[PhraseMatch]:
+    """Concrete actions by shape: a cadence or 'together' with a coaching activity in one
+    clause ('every Friday she walks me through...', 'we build the first one together')."""
+    found: list[PhraseMatch] = []
+    start = 0
+    n = len(tokens)
+    while start < n:
+        end = start
+        while end + 1 < n and clause[end + 1] == clause[start]:
+            end += 1
+        stems = [t.stem for t in tokens[start : end + 1]]
+        cadence = [k for k, st in enumerate(stems) if st in CADENCE_STEMS]
+        together = [k for k, st in enumerate(stems) if st in TOGETHER_STEMS]
+        activity = [k for k, st in enumerate(stems) if st in ACTIVITY_STEMS]
+        anchors = cadence or together
+        if anchors and activity:
+            first = start + min(anchors[0], activity[0])
+            last = start + max(anchors[-1], activity[-1])
+            found.append(
+                PhraseMatch(
+                    "action", "cadence" if cadence else "together", first, last,
+                    tokens[first].start, tokens[last].end, False,
+                )
+            )
+        start = end + 1
+    return found
+
+
 def analyse(step: BoundStep, text: str) -> Analysis:
     """Tokenise and match the graded part of an answer."""
     lexicon = _lexicon_for(step)
@@ -282,6 +360,7 @@ def analyse(step: BoundStep, text: str) -> Analysis:
     tokens = tokenize(considered)
     matches = lexicon.matcher.find(tokens)
     clause = _clauses(tokens)
+    matches += _cadence_actions(tokens, clause)
     clause_words: dict[int, set[str]] = {}
     for token, number in zip(tokens, clause, strict=True):
         clause_words.setdefault(number, set()).add(token.text)
@@ -291,15 +370,32 @@ def analyse(step: BoundStep, text: str) -> Analysis:
             continue
         negated = _is_negated(tokens, clause, m)
         praised = not negated and _is_praised(tokens, clause, m)
-        words = {tokens[k].text for k in range(m.first, m.last + 1)}
         same_clause = clause_words[clause[m.first]]
-        weight = 1.0 + (0.5 if len(words) > 1 else 0.0)
-        if not same_clause.isdisjoint(FOCUS_MARKERS):
-            weight += 1.0
+        # A clause where the manager speaks or names a focus claims the task; a clause that
+        # only describes the seller gives it as context, which weighs less.
+        heading = clause[m.first] == 0 and any(
+            t.text in {":", "-", "–", "—"} for t in tokens[m.last + 1 : m.last + 2]
+        )
+        if heading or not same_clause.isdisjoint(FOCUS_MARKERS):
+            weight = 2.0
+        elif not same_clause.isdisjoint(FIRST_PERSON):
+            weight = 1.0
+        else:
+            weight = 0.5
         if not same_clause.isdisjoint(SECONDARY_MARKERS):
             weight *= 0.5
-        mentions.append(_Mention(m.key[5:], m, negated, praised, weight))
-    return Analysis(considered, len(text) > limit, tokens, matches, mentions, clause)
+        mentions.append(_Mention(m.key[5:], m, negated, praised, weight, clause[m.first]))
+    mentions = _suppress_nested(mentions)
+    weights: dict[TaskId, float] = {}
+    per_clause: dict[tuple[TaskId, int], float] = {}
+    for mention in mentions:
+        if mention.negated or mention.praised:
+            continue
+        key = (mention.task, mention.clause)
+        per_clause[key] = max(per_clause.get(key, 0.0), mention.weight)
+    for (task, _), weight in per_clause.items():
+        weights[task] = weights.get(task, 0.0) + weight
+    return Analysis(considered, len(text) > limit, tokens, matches, mentions, clause, weights)
 
 
 def _evidence(text: str, matches: Sequence[PhraseMatch]) -> tuple[Evidence, ...]:
@@ -360,11 +456,13 @@ class CoachingPlanGrader:
             step, lexicon, analysis, points, focus_ok
         )
         confidence += situation_conf
-        action_result, action_matches = self._action(step, analysis, points, focus_ok)
-        approach_result, approach_conf = self._approach(
-            step, lexicon, analysis, points, action_matches
-        )
+        approach_result, approach_conf = self._approach(step, lexicon, analysis, points)
         confidence += approach_conf
+        action_result, action_matches = self._action(
+            step, analysis, points, focus_ok, approach_result.status == "met"
+        )
+        if action_matches and approach_result.status != "met":
+            confidence -= 0.1
         criteria = [focus_result, situation_result, action_result, approach_result]
         fuzzy_used = sum(1 for m in analysis.matches if m.fuzzy and m.key != "grader")
         confidence -= min(0.3, 0.1 * fuzzy_used)
@@ -439,10 +537,7 @@ class CoachingPlanGrader:
         label, max_points, fb_met, fb_missed = points["focus"]
         focus = lexicon.focus
         focus_label = task_label(step.catalogue, focus)
-        weights: dict[TaskId, float] = {}
-        for mention in analysis.mentions:
-            if not mention.negated and not mention.praised:
-                weights[mention.task] = weights.get(mention.task, 0.0) + mention.weight
+        weights = analysis.task_weights
         named = [t for t, w in weights.items() if w > 0]
         focus_mentions = [m for m in analysis.mentions if m.task == focus]
         affirmed = [m for m in focus_mentions if not m.negated and not m.praised]
@@ -457,7 +552,17 @@ class CoachingPlanGrader:
         critical_named = [t for t in named if t in lexicon.critical]
         many = max(3, math.ceil(0.6 * max(1, len(lexicon.critical))))
         dominant = top > 0 and runner_up < 0.5 * top
-        listy = len(words) >= 6 and function_share < 0.12 and len(analysis.matches) >= 3
+        covered: set[int] = set()
+        for m in analysis.matches:
+            covered.update(range(m.first, m.last + 1))
+        keyword_share = (
+            sum(1 for k in covered if analysis.tokens[k].kind == "word") / len(words)
+            if words
+            else 0.0
+        )
+        listy = (
+            len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(named) >= 2
+        )
         uncommitted = listy or (len(critical_named) >= many and not dominant) or (
             len(named) >= max(4, math.ceil(0.8 * max(1, len(lexicon.critical))))
         )
@@ -542,10 +647,10 @@ class CoachingPlanGrader:
             share = 0.0
             verdict = "Tying a plan to the data only counts once the plan coaches the right focus."
         elif terms or numbers:
-            share = 1.0
+            share = 1.0 if focus_share >= 1.0 else 0.5
             verdict = f"You tie the plan to {first}'s own situation and numbers."
         elif names:
-            share = NAME_ONLY_SHARE
+            share = 0.0
             evidence = _evidence(analysis.text, names)
             verdict = (
                 f"Beyond {first}'s name, nothing ties the plan to this seller: use the data "
@@ -581,8 +686,10 @@ class CoachingPlanGrader:
         analysis: Analysis,
         points: dict[str, tuple[str, float, str, str]],
         focus_share: float,
+        coaching: bool,
     ) -> tuple[CriterionResult, list[PhraseMatch]]:
-        """The action criterion: a concrete coaching action, not negated."""
+        """The action criterion: a concrete coaching action, not negated; it counts only for
+        the right focus and when the manager coaches (no takeover, no generic course)."""
         label, max_points, fb_met, fb_missed = points["action"]
         actions = [
             m
@@ -592,8 +699,14 @@ class CoachingPlanGrader:
         if focus_share <= 0:
             share = 0.0
             verdict = "A coaching action only counts when it works on the right focus."
+        elif not coaching:
+            share = 0.0
+            verdict = (
+                "Actions count as coaching only when the seller does the work and you coach; "
+                "here you take the work over or hand it to a course."
+            )
         elif actions:
-            share = 1.0
+            share = 1.0 if focus_share >= 1.0 else 0.5
             verdict = "Your plan has a concrete coaching action done with the seller."
         else:
             share = 0.0
@@ -609,7 +722,7 @@ class CoachingPlanGrader:
             CriterionResult(
                 id="action",
                 label=label,
-                status="met" if share == 1.0 else "missed",
+                status="met" if share == 1.0 else ("partial" if share > 0 else "missed"),
                 points=max_points * share,
                 max_points=max_points,
                 evidence=_evidence(analysis.text, actions),
@@ -624,7 +737,6 @@ class CoachingPlanGrader:
         lexicon: _Lexicon,
         analysis: Analysis,
         points: dict[str, tuple[str, float, str, str]],
-        actions: Sequence[PhraseMatch],
     ) -> tuple[CriterionResult, float]:
         """The anti-pattern criterion: takeover, generic course, the strength as focus."""
         label, max_points, fb_met, fb_missed = points["approach"]
@@ -651,8 +763,6 @@ class CoachingPlanGrader:
                 "Prepare, observe and debrief instead."
             )
             evidence.extend(_evidence(analysis.text, takeovers))
-            if actions:
-                confidence -= 0.1
         course = self._generic_course(analysis)
         if course is not None:
             problems.append(
@@ -660,13 +770,17 @@ class CoachingPlanGrader:
                 "the seller, on the seller's own accounts."
             )
             evidence.append(course)
-        weights: dict[TaskId, float] = {}
-        for mention in analysis.mentions:
-            if not mention.negated and not mention.praised:
-                weights[mention.task] = weights.get(mention.task, 0.0) + mention.weight
+        weights = analysis.task_weights
         top = max(weights.values(), default=0.0)
+        # The strength is an anti-pattern when it is the plan's main subject; as an equal
+        # second focus it already costs focus credit.
+        focus_weight = weights.get(lexicon.focus, 0.0)
         strengths = [
-            t for t in lexicon.strengths if top > 0 and weights.get(t, 0.0) >= CO_FOCUS_RATIO * top
+            t
+            for t in lexicon.strengths
+            if top > 0
+            and weights.get(t, 0.0) >= top
+            and focus_weight < CO_FOCUS_RATIO * weights.get(t, 0.0)
         ]
         for task in strengths:
             problems.append(strength_reading(step, task))
