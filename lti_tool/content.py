@@ -65,14 +65,15 @@ def placement_scenario_id(link: ResourceLink) -> str:
 
 def variant_seed(scenario_id: str, learner_key: str) -> int | None:
     """A stable seed per learner and scenario when the scenario has variants, else None."""
+    require_scenario(scenario_id)
     if not library().has_variants(scenario_id):
         return None
     digest = hashlib.sha256(f"{scenario_id}\0{learner_key}".encode()).digest()
     return int.from_bytes(digest[:4], "big") % 1_000_000
 
 
-def load_scenario(scenario_id: str, seed: int | None) -> Scenario:
-    """The playable scenario; NotFound names the known ids when the placement's id is wrong."""
+def require_scenario(scenario_id: str) -> None:
+    """NotFound, naming the known ids, when the library has no such scenario."""
     lib = library()
     if scenario_id not in lib.scenario_ids():
         known = ", ".join(lib.scenario_ids()) or "none"
@@ -80,4 +81,9 @@ def load_scenario(scenario_id: str, seed: int | None) -> Scenario:
             f"This placement names scenario {scenario_id!r}, which the library does not have. "
             f"Known scenarios: {known}. Fix the link's custom parameter `scenario`."
         )
-    return lib.scenario(scenario_id, seed)
+
+
+def load_scenario(scenario_id: str, seed: int | None) -> Scenario:
+    """The playable scenario; NotFound names the known ids when the placement's id is wrong."""
+    require_scenario(scenario_id)
+    return library().scenario(scenario_id, seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +25,7 @@ def _path(response: TestResponse) -> str:
 
 def assert_rejected(response: TestResponse, *phrases: str) -> None:
     """A 4xx page that names the reason and shows no traceback."""
-    page = response.get_data(as_text=True)
+    page = html.unescape(response.get_data(as_text=True))
     assert 400 <= response.status_code < 500, (response.status_code, page)
     for phrase in phrases:
         assert phrase in page, (phrase, page)
