@@ -1,0 +1,165 @@
+"""The built-in demo LMS, driven through the test client: launch, play, grade arrives over AGS."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from lti_tool import db
+from lti_tool.demo_lms import register_demo_platform
+from lti_tool.models import Attempt, DemoScore
+from tests.conftest import make_app
+from tests.lti_tool.test_player import attempt_scenario, correct_answers, submit
+
+
+@pytest.fixture
+def demo_app(tmp_path: Path) -> Flask:
+    app = make_app(tmp_path, DEMO=True)
+    register_demo_platform(app)
+    return app
+
+
+def _field(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert match, (name, page)
+    return html.unescape(match.group(1))
+
+
+def _iframe_src(page: str) -> str:
+    match = re.search(r'<iframe[^>]*src="([^"]+)"', page)
+    assert match, page
+    return html.unescape(match.group(1))
+
+
+def demo_launch(client: FlaskClient, person: str, scenario: str) -> str:
+    """Walk the demo LMS launch like a browser; return the tool page's URL."""
+    page = client.get(f"/demo/launch?person={person}&scenario={scenario}").get_data(as_text=True)
+    login_url = _iframe_src(page)
+    assert urlsplit(login_url).path == "/lti/login"
+    auth = client.get(login_url)
+    assert auth.status_code == 302 and urlsplit(auth.location).path == "/demo/auth"
+    form_post = client.get(auth.location).get_data(as_text=True)
+    launched = client.post("/lti/launch", data={"id_token": _field(form_post, "id_token"),
+                                                "state": _field(form_post, "state")})
+    assert launched.status_code == 302, launched.get_data(as_text=True)
+    return launched.location
+
+
+def test_home_lists_people_and_scenarios(demo_app: Flask) -> None:
+    page = demo_app.test_client().get("/demo/").get_data(as_text=True)
+    assert "Ada Learner" in page and "Ivo Instructor" in page
+    assert "territory-rep-300-accounts" in page and "global-account-manager-5-accounts" in page
+
+
+def test_root_opens_the_demo_lms(demo_app: Flask) -> None:
+    assert urlsplit(demo_app.test_client().get("/").location).path == "/demo/"
+
+
+def test_demo_is_absent_without_demo_mode(client: FlaskClient) -> None:
+    assert client.get("/demo/").status_code == 404
+
+
+def test_learner_launch_play_and_the_score_reaches_the_gradebook(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    player_url = demo_launch(client, "demo-learner-ada", "territory-rep-300-accounts")
+    assert urlsplit(player_url).path == "/play"
+    page = client.get(player_url).get_data(as_text=True)
+    response = submit(client, page, correct_answers(attempt_scenario(demo_app)))
+    assert response.status_code == 302
+    with db.database(demo_app).sessions() as session:
+        attempt = session.scalars(select(Attempt)).one()
+        assert attempt.grade_sync_status == "sent", attempt.grade_sync_error
+        score = session.scalars(select(DemoScore)).one()
+        assert score.user_id == "demo-learner-ada"
+        assert score.lineitem == "demo-course-1/territory-rep-300-accounts"
+        assert score.score_maximum == 100
+        assert score.score_given == pytest.approx(round((attempt.score or 0) * 100, 2))
+        assert score.activity_progress == "Completed"
+    gradebook = client.get("/demo/gradebook").get_data(as_text=True)
+    assert "Ada Learner" in gradebook and f"{score.score_given:g} / 100" in gradebook
+
+
+def test_instructor_launch_opens_the_overview(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    url = demo_launch(client, "demo-instructor-ivo", "territory-rep-300-accounts")
+    assert urlsplit(url).path == "/overview"
+    assert "Placement overview" in client.get(url).get_data(as_text=True)
+
+
+def test_auth_refuses_a_foreign_redirect_uri(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    page = client.get("/demo/launch?person=demo-learner-ada&scenario=territory-rep-300-accounts")
+    login_url = _iframe_src(page.get_data(as_text=True))
+    auth = client.get(login_url).location.replace(
+        "redirect_uri=http%3A%2F%2Flocalhost%2Flti%2Flaunch",
+        "redirect_uri=https%3A%2F%2Fevil.test")
+    refused = client.get(auth)
+    assert refused.status_code == 400
+    assert "is not registered for this tool" in html.unescape(refused.get_data(as_text=True))
+
+
+def test_auth_refuses_a_forged_login_hint(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    refused = client.get("/demo/auth?response_type=id_token&scope=openid&client_id="
+                         "coachlab-demo-tool&redirect_uri=http%3A%2F%2Flocalhost%2Flti%2Flaunch"
+                         "&state=s&nonce=n&login_hint=forged&lti_message_hint=forged")
+    assert refused.status_code == 400
+    assert "login hint is not one this demo LMS issued" in refused.get_data(as_text=True)
+
+
+def test_token_endpoint_refuses_an_assertion_not_signed_by_the_tool(demo_app: Flask) -> None:
+    import jwt
+
+    from lti_tool.keys import generate_private_pem
+
+    assertion = jwt.encode({"iss": "coachlab-demo-tool", "sub": "coachlab-demo-tool",
+                            "aud": "http://localhost/demo/token", "exp": 9999999999},
+                           generate_private_pem(), algorithm="RS256",
+                           headers={"kid": demo_app.extensions["coachlab_keys"].kid})
+    response = demo_app.test_client().post("/demo/token", data={
+        "grant_type": "client_credentials", "client_assertion": assertion, "scope": "x",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_score_endpoint_needs_a_token(demo_app: Flask) -> None:
+    response = demo_app.test_client().post(
+        "/demo/ags/demo-course-1/lineitems/x/scores", json={"userId": "u"})
+    assert response.status_code == 400
+    assert "bearer token" in response.get_data(as_text=True)
+    with db.database(demo_app).sessions() as session:
+        assert session.scalars(select(DemoScore)).all() == []
+
+
+def test_ags_failure_is_recorded_and_the_learner_still_sees_the_result(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    player_url = demo_launch(client, "demo-learner-ben", "territory-rep-300-accounts")
+    page = client.get(player_url).get_data(as_text=True)
+    demo_app.config["HTTP_SESSION_FACTORY"] = _refusing_session
+    response = submit(client, page, correct_answers(attempt_scenario(demo_app)))
+    assert response.status_code == 302
+    assert client.get(response.location).status_code == 200
+    with db.database(demo_app).sessions() as session:
+        attempt = session.scalars(select(Attempt)).one()
+        assert attempt.grade_sync_status == "failed"
+        assert "refused" in (attempt.grade_sync_error or "")
+
+
+def _refusing_session() -> object:
+    import requests
+
+    class Refusing(requests.Session):
+        def request(  # type: ignore[override]
+            self, *args: object, **kwargs: object
+        ) -> requests.Response:
+            raise requests.ConnectionError("connection refused by test")
+
+    return Refusing()
