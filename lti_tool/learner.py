@@ -221,7 +221,9 @@ def result_view(attempt: attempts.Attempt) -> dict[str, Any]:
             "criteria": row.criteria if row else [],
             "feedback": row.feedback if row else [],
             "needs_review": row.needs_review if row else False,
-            "explanation_html": _render(step.feedback) if step.feedback else "",
+            # Graders usually repeat the step's teaching explanation in their feedback.
+            "explanation_html": _render(step.feedback)
+            if step.feedback and not (row and step.feedback in row.feedback) else "",
         })
     notes = [(s.title, _render(s.markdown)) for s in scenario.sections
              if not is_public_section(s)]
