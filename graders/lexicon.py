@@ -24,7 +24,7 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
         "new logos", "book more meetings", "more meetings", "call blocks", "call block",
         "more activity", "activity levels", "sequences", "new meetings", "new first meetings",
         "new opportunities", "pipeline growth", "bigger pipeline", "more pipeline",
-        "grow the pipeline", "grow his pipeline", "grow her pipeline", "build pipeline",
+        "grow the pipeline", "grow his pipeline", "grow her pipeline",
         "add opportunities", "outreach", "outreach list", "hunting", "keep hunting",
     ),
     "qualification": (
@@ -82,6 +82,8 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
         "regional teams", "regional team", "account team", "virtual account team",
         "internal alignment", "solution specialists", "specialists", "rollout plan",
         "regional rollout", "mobilise", "mobilize", "internal resources", "global account team",
+        "our side", "our own people", "own company", "our company", "the regions", "regions",
+        "internal coordination", "coordination", "regional", "our people", "rollout planning",
     ),
     "partner_enablement": (
         "partners do more", "partners do the", "partner sellers", "trained", "train partners",
@@ -182,7 +184,8 @@ BE_WORDS = frozenset({"is", "are", "was", "be", "were", "am", "seems", "looks"})
 NOT_ISSUE_WORDS = frozenset({"issue", "problem", "gap", "focus", "priority", "concern",
                              "point", "answer", "weakness", "topic"})
 FOCUS_MARKERS = frozenset({"focus", "priority", "main", "key", "core", "primary",
-                           "mainly", "mostly", "chiefly", "centre", "center", "thing",
+                           "mainly", "mostly", "chiefly", "centre", "center", "thing", "month",
+                           "about",
                            "biggest", "largest", "work", "coach", "improve", "fix", "build",
                            "develop", "goal", "theme"})
 SECONDARY_MARKERS = frozenset({"once", "later", "afterwards", "secondary", "eventually",

@@ -333,7 +333,7 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     here = clause[m.first]
     count = 0
     first_negator = -1
-    for k in range(max(0, m.first - 4), m.first):
+    for k in range(max(0, m.first - 6), m.first):
         if clause[k] == here and tokens[k].text in CONTRAST_NEGATORS:
             return True  # "rather than X", "instead of X"
         if clause[k] == here and tokens[k].text in NEGATORS:
@@ -453,7 +453,10 @@ def analyse(step: BoundStep, text: str) -> Analysis:
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
     first_break = next((k for k, t in enumerate(tokens) if t.kind == "punct"), len(tokens))
-    heading_mark = first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
+    heading_mark = (
+        first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
+        and first_break <= 6
+    )
     mentions: list[_Mention] = []
     for m in matches:
         if not m.key.startswith("task:"):
