@@ -56,7 +56,7 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "negotiation": (
         "negotiation", "negotiating", "negotiate", "negotiator", "discount", "discounting",
-        "closing", "closing skills", "closing techniques", "close better", "pricing",
+        "closing skills", "closing techniques", "close better", "better closer", "pricing",
         "procurement", "price uplift", "margin",
     ),
     "account_planning": (

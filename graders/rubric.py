@@ -126,6 +126,18 @@ def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     return False
 
 
+def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
+    """The manager is the subject: first person in the phrase or in its sentence."""
+    here = analysis.sentence[m.first]
+    for k, token in enumerate(analysis.tokens):
+        if analysis.sentence[k] == here and token.text in _MANAGER_WORDS:
+            return True
+    return False
+
+
+_MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
+
+
 def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
     """'Laura asked me to do the talking ... and I will': a request the manager takes on."""
     tokens = analysis.tokens
@@ -297,6 +309,7 @@ class Analysis:
     matches: Sequence[PhraseMatch]
     mentions: Sequence[_Mention]
     clause: Sequence[int]
+    sentence: Sequence[int]
     task_weights: dict[TaskId, float]
     """Attention per task: the strongest mention per clause, summed over clauses."""
 
@@ -362,8 +375,9 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
             k -= 1
         return True
     n = len(tokens)
-    for k in range(m.last + 1, min(n - 1, m.last + 5)):
-        if clause[k] != here:
+    # "negotiation - her strength - is not the topic": read to the end of the sentence.
+    for k in range(m.last + 1, min(n - 1, m.last + 9)):
+        if tokens[k].kind == "punct" and tokens[k].text in _SENTENCE_ENDS:
             break
         if tokens[k].text in BE_WORDS and tokens[k + 1].text == "not":
             for j in range(k + 2, min(n, k + 6)):
@@ -376,6 +390,10 @@ def _is_praised(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     """The clause praises the task ('her negotiation is excellent', 'great at closing')."""
     here = clause[m.first]
     lo, hi = max(0, m.first - 5), min(len(tokens), m.last + 6)
+    # "negotiation - her strength - ...": naming it a strength praises it across dashes.
+    for k in range(max(0, m.first - 4), min(len(tokens), m.last + 5)):
+        if tokens[k].text in {"strength", "strengths"}:
+            return True
     praise = be = negation = False
     for k in range(lo, hi):
         if clause[k] != here:
@@ -489,7 +507,9 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         per_clause[key] = max(per_clause.get(key, 0.0), mention.weight)
     for (task, _), weight in per_clause.items():
         weights[task] = weights.get(task, 0.0) + weight
-    return Analysis(considered, len(text) > limit, tokens, matches, mentions, clause, weights)
+    return Analysis(
+        considered, len(text) > limit, tokens, matches, mentions, clause, sentence, weights
+    )
 
 
 def _evidence(text: str, matches: Sequence[PhraseMatch]) -> tuple[Evidence, ...]:
@@ -847,6 +867,8 @@ class CoachingPlanGrader:
                 len(following) > 1 and following[1] in _WORK_NOUNS
             ):
                 continue  # "I will call her every Friday" is coaching, not a takeover
+            if not _manager_speaks(analysis, m):
+                continue  # "tidying his CRM for him would teach nothing" is not the plan
             if tokens[m.last].text in _GENERIC_VERBS and not self._work_object(analysis, m):
                 continue  # "I'll handle Dana (the VP), not the deal" removes an obstacle
             request = _reported_request(tokens, m)
