@@ -145,6 +145,9 @@ def parse_yaml(text: str, source: str, first_line: int = 1) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line = None if mark is None else mark.line + first_line
         problem = exc.problem or exc.context or "invalid YAML"
+        context = exc.context_mark
+        if exc.context and context is not None and context.line + first_line != line:
+            problem += f" ({exc.context} started at line {context.line + first_line})"
         raise ScenarioError(
             source,
             "",
