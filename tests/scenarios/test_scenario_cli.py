@@ -43,11 +43,12 @@ def test_check_of_a_broken_directory_lists_every_problem_and_exits_1(
     result = CliRunner().invoke(main, ["content", "check", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        f"{scenarios / 'b.md'}: empty file; a content file starts with '---' and YAML front matter",
         f"{scenarios / 'a.md'}:45: steps[1].grader: unknown grader 'rank'; known: "
         "single_choice, multi_select, ranking, coaching_focus, coaching_plan",
         f"{scenarios / 'a.md'}:80: body.exhibits: malformed table: row has 1 cells but the "
         "header has 3; give every row 3 cells",
+        f"{scenarios / 'b.md'}: empty file; a content file starts with '---' and YAML "
+        "front matter",
         "3 problems in 2 files",
     ]
 
