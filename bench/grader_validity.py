@@ -235,7 +235,6 @@ def select(
 def grade_all(answers: Sequence[LabelledAnswer]) -> tuple[list[Graded], list[str]]:
     """Grade every answer against its library scenario; returns the graded and the problems."""
     from graders.scoring import grade_step
-
     from scenarios.library import load_library
 
     library = load_library()

@@ -6,7 +6,8 @@ line in `GRADERS` below.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import MappingProxyType
 
 from graders.base import Grader, GradingError
@@ -45,3 +46,15 @@ def get_grader(name: str) -> Grader:
     except KeyError:
         known = ", ".join(sorted(GRADERS))
         raise UnknownGraderError(f"unknown grader {name!r}; known graders: {known}") from None
+
+
+@contextmanager
+def temporarily_registered(grader: Grader) -> Iterator[None]:
+    """Register `grader` for the duration of a with-block (benchmarks and tests only)."""
+    if grader.name in _GRADERS:
+        raise GradingError(f"a grader named {grader.name!r} is already registered")
+    _GRADERS[grader.name] = grader
+    try:
+        yield
+    finally:
+        del _GRADERS[grader.name]

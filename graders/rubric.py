@@ -75,6 +75,7 @@ from graders.lexicon import (
     TASK_PHRASES,
     THIRD_PERSON,
     TOGETHER_STEMS,
+    WEAK_PHRASES,
 )
 from graders.result import CriterionResult, Evidence, StepResult
 from graders.text import STOPWORDS, PhraseMatch, PhraseMatcher, Token, tokenize
@@ -91,11 +92,84 @@ _GRADER_TAIL_MARKERS = (
     "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
     "the evaluator", "top label", "full credit",
 )
+_GENERIC_VERBS = frozenset({"handle", "take", "do", "run", "fix", "sort", "handles"})
+_REQUEST_VERBS = frozenset({"asked", "asks", "wants", "want", "wanted", "told", "expects",
+                            "expected", "pushing", "pushes"})
+_SELLING_VERBS = frozenset({"run", "call", "do", "take", "handle", "close", "lead", "join",
+                            "tidy", "clean", "jump", "phone", "negotiate", "present", "demo",
+                            "visit", "work", "fix", "sort", "meet"})
+
+
+def _reported_request(tokens: Sequence[Token], m: PhraseMatch) -> bool | None:
+    """For a takeover phrase inside a reported request ("he asked me to ..."): True when the
+    manager then agrees, False when the manager declines or does not say; None when the
+    phrase is not a reported request."""
+    before = [t.text for t in tokens[max(0, m.first - 6) : m.first + 1]]
+    if not any(
+        before[k] in _REQUEST_VERBS and before[k + 1] == "me" for k in range(len(before) - 1)
+    ):
+        return None
+    return _answer_to_request(tokens, m.last + 1)
+
+
+def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
+    """After a reported request: does the manager agree ('and I will', 'fine, I'll')?"""
+    after = [t.text for t in tokens[start : start + 14]]
+    for k, word in enumerate(after):
+        if word == "i" and k + 1 < len(after) and after[k + 1] in {"will", "would", "am"}:
+            rest = after[k + 2 : k + 4]
+            return "not" not in rest
+        if word in {"fine", "sure", "ok", "okay", "agreed"}:
+            return True
+        if word in {"no", "not", "instead"}:
+            return False
+    return False
+
+
+def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
+    """The manager is the subject: first person in the phrase or in its sentence."""
+    here = analysis.sentence[m.first]
+    for k, token in enumerate(analysis.tokens):
+        if analysis.sentence[k] == here and token.text in _MANAGER_WORDS:
+            return True
+    return False
+
+
+_MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
+
+
+def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
+    """'Laura asked me to do the talking ... and I will': a request the manager takes on."""
+    tokens = analysis.tokens
+    found: list[PhraseMatch] = []
+    for k in range(len(tokens) - 3):
+        if tokens[k].text not in _REQUEST_VERBS or tokens[k + 1].text != "me":
+            continue
+        window = tokens[k + 2 : k + 6]
+        verb = next((t for t in window if t.text in _SELLING_VERBS), None)
+        if verb is None:
+            continue
+        if any(
+            o.key == "takeover" and k <= o.first <= k + 8 for o in analysis.matches
+        ):
+            continue  # already judged as a takeover phrase
+        if _answer_to_request(tokens, k + 3):
+            end = min(len(tokens) - 1, k + 6)
+            found.append(
+                PhraseMatch("takeover", "accepted request", k, end, tokens[k].start,
+                            tokens[end].end, False)
+            )
+    return found
+
+
 _SELLER_OBJECTS = frozenset({"her", "him", "them", "you", "each", "with", "back", "weekly"})
 _WORK_NOUNS = frozenset(
     {"account", "accounts", "deal", "deals", "customer", "customers", "client", "clients",
      "lead", "leads", "prospect", "prospects", "partner", "partners", "opportunity",
-     "opportunities", "pipeline", "crm", "sponsor", "buyer", "buyers", "cpo", "vp"}
+     "opportunities", "pipeline", "crm", "sponsor", "buyer", "buyers", "cpo", "vp", "talking",
+     "negotiation", "demo", "demos", "call", "calls", "meeting", "meetings", "renewal",
+     "renewals", "discovery", "qbr", "qbrs", "expansion", "opps", "relationship",
+     "relationships", "contract", "contracts", "close"}
 )
 
 
@@ -235,6 +309,7 @@ class Analysis:
     matches: Sequence[PhraseMatch]
     mentions: Sequence[_Mention]
     clause: Sequence[int]
+    sentence: Sequence[int]
     task_weights: dict[TaskId, float]
     """Attention per task: the strongest mention per clause, summed over clauses."""
 
@@ -250,20 +325,45 @@ def _clauses(tokens: Sequence[Token]) -> list[int]:
     return numbers
 
 
+_HEADING_MARKS = frozenset({":", "-", "–", "—"})
+_SENTENCE_ENDS = frozenset({".", "!", "?", ";", "\n"})
+
+
+def _sentences(tokens: Sequence[Token]) -> list[int]:
+    """A sentence number per token: attention (focus claims, first person) is read per
+    sentence, so every item of 'we work on A, B and C' shares the claim."""
+    numbers: list[int] = []
+    current = 0
+    for token in tokens:
+        if token.kind == "punct" and token.text in _SENTENCE_ENDS:
+            current += 1
+        numbers.append(current)
+    return numbers
+
+
 def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
     """An odd number of negators shortly before the mention, or 'X is not the issue' after."""
     here = clause[m.first]
     count = 0
     first_negator = -1
-    for k in range(max(0, m.first - 4), m.first):
+    for k in range(max(0, m.first - 6), m.first):
+        if clause[k] == here and tokens[k].text in CONTRAST_NEGATORS:
+            return True  # "rather than X", "instead of X"
         if clause[k] == here and tokens[k].text in NEGATORS:
             count += 1
             if first_negator < 0:
                 first_negator = k
+    # "The problem isn't (that) X": the manager rejects X whatever else is negated after.
+    for k in range(max(0, m.first - 8), m.first - 2):
+        if (
+            clause[k] == here
+            and tokens[k].text in NOT_ISSUE_WORDS
+            and tokens[k + 1].text in BE_WORDS
+            and tokens[k + 2].text == "not"
+        ):
+            return True
     # The clause word itself ("instead of X") starts the clause and counts.
     if count % 2 == 1:
-        if tokens[first_negator].text in CONTRAST_NEGATORS:
-            return True
         # "customers never saw the ROI" describes the gap; "we will not build a coverage
         # plan" rejects it. Only the manager's voice (or no subject) rejects.
         k = first_negator - 1
@@ -275,8 +375,9 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
             k -= 1
         return True
     n = len(tokens)
-    for k in range(m.last + 1, min(n - 1, m.last + 5)):
-        if clause[k] != here:
+    # "negotiation - her strength - is not the topic": read to the end of the sentence.
+    for k in range(m.last + 1, min(n - 1, m.last + 9)):
+        if tokens[k].kind == "punct" and tokens[k].text in _SENTENCE_ENDS:
             break
         if tokens[k].text in BE_WORDS and tokens[k + 1].text == "not":
             for j in range(k + 2, min(n, k + 6)):
@@ -289,6 +390,10 @@ def _is_praised(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     """The clause praises the task ('her negotiation is excellent', 'great at closing')."""
     here = clause[m.first]
     lo, hi = max(0, m.first - 5), min(len(tokens), m.last + 6)
+    # "negotiation - her strength - ...": naming it a strength praises it across dashes.
+    for k in range(max(0, m.first - 4), min(len(tokens), m.last + 5)):
+        if tokens[k].text in {"strength", "strengths"}:
+            return True
     praise = be = negation = False
     for k in range(lo, hi):
         if clause[k] != here:
@@ -361,21 +466,26 @@ def analyse(step: BoundStep, text: str) -> Analysis:
     matches = lexicon.matcher.find(tokens)
     clause = _clauses(tokens)
     matches += _cadence_actions(tokens, clause)
-    clause_words: dict[int, set[str]] = {}
-    for token, number in zip(tokens, clause, strict=True):
-        clause_words.setdefault(number, set()).add(token.text)
+    sentence = _sentences(tokens)
+    sentence_words: dict[int, set[str]] = {}
+    for token, number in zip(tokens, sentence, strict=True):
+        sentence_words.setdefault(number, set()).add(token.text)
+    first_break = next((k for k, t in enumerate(tokens) if t.kind == "punct"), len(tokens))
+    heading_mark = (
+        first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
+        and first_break <= 6
+    )
     mentions: list[_Mention] = []
     for m in matches:
         if not m.key.startswith("task:"):
             continue
         negated = _is_negated(tokens, clause, m)
         praised = not negated and _is_praised(tokens, clause, m)
-        same_clause = clause_words[clause[m.first]]
+        same_clause = sentence_words[sentence[m.first]]
         # A clause where the manager speaks or names a focus claims the task; a clause that
         # only describes the seller gives it as context, which weighs less.
-        heading = clause[m.first] == 0 and any(
-            t.text in {":", "-", "–", "—"} for t in tokens[m.last + 1 : m.last + 2]
-        )
+        # "Coverage: ..." or "Coverage and negotiation - ..." opening the answer is a claim.
+        heading = heading_mark and m.last < first_break
         if heading or not same_clause.isdisjoint(FOCUS_MARKERS):
             weight = 2.0
         elif not same_clause.isdisjoint(FIRST_PERSON):
@@ -384,7 +494,9 @@ def analyse(step: BoundStep, text: str) -> Analysis:
             weight = 0.5
         if not same_clause.isdisjoint(SECONDARY_MARKERS):
             weight *= 0.5
-        mentions.append(_Mention(m.key[5:], m, negated, praised, weight, clause[m.first]))
+        if m.phrase.casefold() in WEAK_PHRASES:
+            weight *= 0.5
+        mentions.append(_Mention(m.key[5:], m, negated, praised, weight, sentence[m.first]))
     mentions = _suppress_nested(mentions)
     weights: dict[TaskId, float] = {}
     per_clause: dict[tuple[TaskId, int], float] = {}
@@ -395,7 +507,9 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         per_clause[key] = max(per_clause.get(key, 0.0), mention.weight)
     for (task, _), weight in per_clause.items():
         weights[task] = weights.get(task, 0.0) + weight
-    return Analysis(considered, len(text) > limit, tokens, matches, mentions, clause, weights)
+    return Analysis(
+        considered, len(text) > limit, tokens, matches, mentions, clause, sentence, weights
+    )
 
 
 def _evidence(text: str, matches: Sequence[PhraseMatch]) -> tuple[Evidence, ...]:
@@ -563,8 +677,8 @@ class CoachingPlanGrader:
         listy = (
             len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(named) >= 2
         )
-        uncommitted = listy or (len(critical_named) >= many and not dominant) or (
-            len(named) >= max(4, math.ceil(0.8 * max(1, len(lexicon.critical))))
+        uncommitted = listy or (
+            not dominant and (len(critical_named) >= many or len(named) >= 4)
         )
         confidence = 0.0
         share = 0.0
@@ -753,10 +867,19 @@ class CoachingPlanGrader:
                 len(following) > 1 and following[1] in _WORK_NOUNS
             ):
                 continue  # "I will call her every Friday" is coaching, not a takeover
+            if not _manager_speaks(analysis, m):
+                continue  # "tidying his CRM for him would teach nothing" is not the plan
+            if tokens[m.last].text in _GENERIC_VERBS and not self._work_object(analysis, m):
+                continue  # "I'll handle Dana (the VP), not the deal" removes an obstacle
+            request = _reported_request(tokens, m)
+            if request is not None and not request:
+                confidence -= 0.1
+                continue  # "Dana wants me to run Northwind myself. I won't."
             if self._bounded_demo(analysis, m):
                 confidence -= 0.2
                 continue
             takeovers.append(m)
+        takeovers += _accepted_requests(analysis)
         if takeovers:
             problems.append(
                 "You take over the seller's job - the skill stays with you, not with the seller. "
@@ -805,6 +928,17 @@ class CoachingPlanGrader:
                 feedback=verdict,
             ),
             confidence,
+        )
+
+    @staticmethod
+    def _work_object(analysis: Analysis, m: PhraseMatch) -> bool:
+        """The words after a generic verb name the seller's work (accounts, the deal, it)."""
+        after = analysis.tokens[m.last + 1 : m.last + 5]
+        if any(t.text in _WORK_NOUNS or t.text in {"it", "them", "this", "that"} for t in after):
+            return True
+        return any(
+            o.key in ("situation", "name") and m.last < o.first <= m.last + 4
+            for o in analysis.matches
         )
 
     @staticmethod

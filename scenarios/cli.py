@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from scenarios.errors import ScenarioError
 from scenarios.library import ScenarioSummary, load_library
 
 
@@ -48,7 +47,9 @@ def check_content(directory: Path | None) -> tuple[list[str], int]:
 
     library = load_library(directory)
     catalogue = load_catalogue(directory, library)
-    problems: list[ScenarioError] = [*library.problems, *catalogue.problems]
+    problems = sorted(
+        [*library.problems, *catalogue.problems], key=lambda p: (p.source, p.line or 0)
+    )
     if problems:
         lines = [str(problem) for problem in problems]
         files = len({problem.source for problem in problems})

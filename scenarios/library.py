@@ -76,10 +76,8 @@ class Library:
             KeyError: no valid scenario has this id (the message lists the known ids).
         """
         template = self.template(scenario_id)
-        if seed is None or not template.has_variants:
-            default = self.defaults[scenario_id]
-            if seed is None:
-                return default
+        if seed is None:
+            return self.defaults[scenario_id]
         return build_scenario(template, self.catalogue, self.situations, seed)
 
     def has_variants(self, scenario_id: str) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from scenarios.errors import ScenarioError
 from scenarios.loader import ScenarioTemplate, build_scenario, build_variant
 from scenarios.model import Situation, TaskCatalogue
-from scenarios.variants import EXHAUSTIVE_LIMIT, LINT_SEEDS, variant_values
+from scenarios.variants import EXHAUSTIVE_LIMIT, LINT_SEEDS, describe_values, variant_values
 
 MAX_VARIANT_PROBLEMS = 20
 """Variant problems listed per file before the rest are summarised in one line."""
@@ -37,7 +37,11 @@ def lint_template(
             build_variant(template, catalogue, situations, values, seed)
         except ScenarioError as exc:
             failing += 1
-            for problem in exc.problems:
+            suffix = f" [variant {describe_values(values)}]"
+            for found in exc.problems:
+                problem = ScenarioError(
+                    found.source, found.field, found.message + suffix, found.line
+                )
                 if str(problem) in seen:
                     continue
                 seen.add(str(problem))

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from scenarios.errors import ScenarioError, raise_all
 from scenarios.focus import derive_focus, explain_mismatch
-from scenarios.markdown import check_tables, split_sections
+from scenarios.markdown import BodySection, check_tables, slugify, split_sections
 from scenarios.model import (
     Criterion,
     Derivation,
@@ -53,7 +53,6 @@ from scenarios.source import (
 from scenarios.variants import (
     Parameter,
     Values,
-    describe_values,
     find_unknown,
     instantiate,
     parse_parameters,
@@ -91,6 +90,10 @@ class ScenarioTemplate:
     body: str
     body_line: int
     parameters: tuple[Parameter, ...]
+    sections: tuple[BodySection, ...] = ()
+    """The body's `## ` sections with placeholders still in them."""
+    body_problems: tuple[ScenarioError, ...] = ()
+    """Structural problems of the body (sections, tables), reported with the schema's."""
 
     @property
     def id(self) -> str:
@@ -162,6 +165,7 @@ def parse_template_text(raw: bytes, source: str, text: str) -> ScenarioTemplate:
             )
         )
     raise_all(problems)
+    sections, body_problems = check_body(parts.body, parts.body_line, source)
     return ScenarioTemplate(
         source=source,
         digest=hashlib.sha256(raw).digest(),
@@ -170,7 +174,42 @@ def parse_template_text(raw: bytes, source: str, text: str) -> ScenarioTemplate:
         body=parts.body,
         body_line=parts.body_line,
         parameters=params.parameters,
+        sections=sections,
+        body_problems=body_problems,
     )
+
+
+def check_body(
+    body: str, body_line: int, source: str
+) -> tuple[tuple[BodySection, ...], tuple[ScenarioError, ...]]:
+    """Split the body into sections; report missing required sections and broken tables.
+
+    Runs once per file on the body with its placeholders (they contain no Markdown syntax),
+    not once per variant.
+    """
+    offset = body_line - 1
+    problems: list[ScenarioError] = []
+    parsed, structure = split_sections(body)
+    for item in structure:
+        problems.append(ScenarioError(source, item.field, item.message, offset + item.line))
+    by_id = {s.section.id: s for s in parsed}
+    for title in REQUIRED_SECTIONS:
+        if slugify(title) not in by_id:
+            problems.append(
+                ScenarioError(
+                    source,
+                    "body",
+                    f"missing required section '## {title}'; every scenario body has "
+                    + ", ".join(f"'## {t}'" for t in REQUIRED_SECTIONS),
+                    body_line,
+                )
+            )
+    exhibits = by_id.get("exhibits")
+    if exhibits is not None:
+        base = offset + exhibits.first_content_line - 1
+        for found in check_tables(exhibits.section.markdown, "body.exhibits"):
+            problems.append(ScenarioError(source, found.field, found.message, base + found.line))
+    return tuple(parsed), tuple(problems)
 
 
 def _unknown_parameter(name: str, known: list[str]) -> str:
@@ -247,11 +286,6 @@ class _Builder:
 
     def fail(self) -> NoReturn:
         """Raise the collected problems (there is at least one)."""
-        if self.template.has_variants:
-            suffix = f" [variant {describe_values(self.values)}]"
-            self.problems = [
-                ScenarioError(p.source, p.field, p.message + suffix, p.line) for p in self.problems
-            ]
         raise_all(self.problems)
         raise ScenarioError(self.template.source, "", "invalid scenario")
 
@@ -266,8 +300,15 @@ class _Builder:
                 self.problem(loc, describe_error(error, ScenarioModel))
             self.fail()
         situation = self.check_references(model)
-        body = substitute_text(self.template.body, self.values)
-        sections = self.check_body(body)
+        self.problems.extend(self.template.body_problems)
+        sections = tuple(
+            Section(
+                part.section.id,
+                substitute_text(part.section.title, self.values),
+                substitute_text(part.section.markdown, self.values),
+            )
+            for part in self.template.sections
+        )
         if situation is None:
             self.fail()
         self.finish()
@@ -427,28 +468,6 @@ class _Builder:
                 self.problem((*path, "key"), "a coaching_plan step has no key")
         elif step.rubric is not None:
             self.problem((*path, "rubric"), f"rubric: belongs to coaching_plan steps, not {grader}")
-
-    def check_body(self, body: str) -> tuple[Section, ...]:
-        offset = self.template.body_line - 1
-        parsed, structure = split_sections(body)
-        for item in structure:
-            self.problem((item.field,), item.message, offset + item.line)
-        by_title = {s.section.id: s for s in parsed}
-        for title in REQUIRED_SECTIONS:
-            section_id = title.lower().replace(" ", "-")
-            if section_id not in by_title:
-                self.problem(
-                    ("body",),
-                    f"missing required section '## {title}'; every scenario body has "
-                    + ", ".join(f"'## {t}'" for t in REQUIRED_SECTIONS),
-                    offset + 1,
-                )
-        exhibits = by_title.get("exhibits")
-        if exhibits is not None:
-            base = offset + exhibits.first_content_line - 1
-            for found in check_tables(exhibits.section.markdown, "body.exhibits"):
-                self.problem((found.field,), found.message, base + found.line)
-        return tuple(s.section for s in parsed)
 
     def build_steps(self, model: ScenarioModel, derivation: Derivation) -> tuple[Step, ...]:
         steps: list[Step] = []

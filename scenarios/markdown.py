@@ -124,8 +124,12 @@ def split_sections(body: str) -> tuple[list[BodySection], list[BodyProblem]]:
             )
             continue
         seen[section_id] = start + 1
-        text = "\n".join(lines[start + 1 : end]).strip("\n")
-        sections.append(BodySection(Section(section_id, title, text), start + 1, start + 2))
+        content = lines[start + 1 : end]
+        lead = 0
+        while lead < len(content) and content[lead] == "":
+            lead += 1
+        text = "\n".join(content[lead:]).rstrip("\n")
+        sections.append(BodySection(Section(section_id, title, text), start + 1, start + 2 + lead))
     return sections, problems
 
 
