@@ -16,7 +16,6 @@ from lti_tool.models import Attempt, ResourceLink, StepResponse, StepResultRecor
 
 if TYPE_CHECKING:
     from graders.scoring import AttemptResult
-
     from scenarios.model import Scenario
 
 OPEN = "in_progress"
@@ -117,9 +116,8 @@ def submit(session: Session, attempt: Attempt, responses: Mapping[str, object]) 
 
 
 def _grade(scenario: Scenario, responses: Mapping[str, object]) -> AttemptResult:
-    from graders.scoring import grade_attempt
-
     from graders.base import ResponseError
+    from graders.scoring import grade_attempt
 
     lib = content.library()
     try:

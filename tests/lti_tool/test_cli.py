@@ -87,3 +87,7 @@ def test_serve_refuses_demo_in_production(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode != 0
     assert "refuses to start with COACHLAB_ENV=production" in done.stderr
+
+
+def test_content_and_grade_commands_are_mounted() -> None:
+    assert {"content", "grade", "db", "platform", "serve"} <= set(main.commands)
