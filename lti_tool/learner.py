@@ -19,6 +19,7 @@ from lti_tool.db import get_session
 from lti_tool.errors import Forbidden
 from lti_tool.lti.ags import send_attempt_score
 from lti_tool.lti.references import LaunchRef, check_csrf, csrf_token, load_launch
+from lti_tool.models import Attempt
 from lti_tool.urls import tool_url
 
 if TYPE_CHECKING:
@@ -113,12 +114,12 @@ def _parse_step(step: Step, form: MultiDict[str, str]) -> tuple[object | None, s
     if step.grader == "coaching_focus":
         task = form.get(f"{step.id}.task") or ""
         evidence = form.getlist(f"{step.id}.evidence")
-        value = {"task": task, "evidence": evidence}
+        focus = {"task": task, "evidence": evidence}
         if task not in option_ids:
-            return (value if evidence else None), "choose the task to focus on"
+            return (focus if evidence else None), "choose the task to focus on"
         if not evidence:
-            return value, "tick the evidence that shows the gap"
-        return value, None
+            return focus, "tick the evidence that shows the gap"
+        return focus, None
     text = (form.get(step.id) or "").strip()[:FREE_TEXT_LIMIT]
     return (text or None), (None if text else "write your answer")
 
@@ -144,7 +145,7 @@ def _launch_from(source: Mapping[str, str]) -> tuple[LaunchRef, str]:
 
 
 def _player_page(
-    ref: LaunchRef, token: str, attempt: attempts.Attempt, problems: Mapping[str, str],
+    ref: LaunchRef, token: str, attempt: Attempt, problems: Mapping[str, str],
     status: int = 200,
 ) -> ResponseReturnValue:
     scenario = attempts.scenario_of(attempt)
@@ -207,7 +208,7 @@ def again() -> ResponseReturnValue:
     return redirect(tool_url("learner.play", launch=token))
 
 
-def result_view(attempt: attempts.Attempt) -> dict[str, Any]:
+def result_view(attempt: Attempt) -> dict[str, Any]:
     """What the result page shows: per step score, criteria and feedback, then the teaching."""
     scenario = attempts.scenario_of(attempt)
     rows = {row.step_id: row for row in attempt.results}

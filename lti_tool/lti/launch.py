@@ -6,7 +6,9 @@ from typing import Any
 
 import requests
 from flask import current_app
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
+from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
+from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException
 
 from lti_tool.cache import get_cache

@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flask_caching import Cache
-from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskSessionService
+from pylti1p3.contrib.flask.launch_data_storage.cache import FlaskCacheDataStorage
+from pylti1p3.contrib.flask.session import FlaskSessionService
 from pylti1p3.exception import LtiException
 
 STATE_LIFETIME = 5 * 60

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pylti1p3.contrib.flask import FlaskRequest
+from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
