@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# Migrates the database and generates the tool keys (both in ./coachlab-data unless
+# COACHLAB_DATA_DIR says otherwise), then serves the tool with the demo LMS switched on.
 run: venv
 	$(VENV)/bin/coachlab db upgrade
 	$(VENV)/bin/coachlab serve --host $(HOST) --port $(PORT) --demo
@@ -25,9 +27,11 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Debian chromium for the browser tests"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	      || { echo "WARNING: could not install chromium; browser tests will be SKIPPED"; \
+	           if [ -n "$$CI" ]; then echo "ERROR: CI must run the browser tests"; exit 1; fi; }; \
 	  else \
 	    echo "WARNING: /usr/bin/chromium missing and not root: browser tests will be SKIPPED"; \
+	    if [ -n "$$CI" ]; then echo "ERROR: CI must run the browser tests"; exit 1; fi; \
 	  fi; \
 	fi
 
@@ -37,7 +41,8 @@ lint: venv
 
 test: venv browser-deps lint
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests (exit 5): failing"; exit 1; fi; \
+	exit $$rc
 
 bench: venv
 	$(PY) bench/run_all.py

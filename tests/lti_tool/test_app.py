@@ -102,3 +102,12 @@ def test_unknown_page_is_a_plain_404(client: FlaskClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_readme_documents_every_setting() -> None:
+    from lti_tool.config import DEFAULTS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# coachlab\n\n```sh\nmake run")
+    for name in DEFAULTS:
+        assert f"`COACHLAB_{name}`" in readme, name
