@@ -87,7 +87,9 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     """An Alembic configuration built in code: users need no alembic.ini."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser interpolates '%': URL-encoded passwords and options must be escaped.
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    cfg.set_main_option("sqlalchemy.url", url)
     return cfg
 
 

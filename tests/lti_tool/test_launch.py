@@ -236,3 +236,19 @@ def test_platform_key_set_is_fetched_once_and_cached(launch: Launcher, app: Flas
     assert launch(role="learner").status_code == 302
     assert launch(role="instructor").status_code == 302
     assert counting.fetches == 1
+
+
+def test_unexpected_error_rolls_back_and_shows_no_traceback(
+    launch: Launcher, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_link(*_: object) -> None:
+        raise RuntimeError("database exploded at line 42")
+
+    monkeypatch.setattr("lti_tool.launches._link", broken_link)
+    response = launch(role="learner")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in page
+    assert "Traceback" not in page and "exploded" not in page
+    with db.database(app).sessions() as session:
+        assert session.scalars(select(User)).all() == []  # the upserted user was rolled back

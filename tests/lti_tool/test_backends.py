@@ -1,0 +1,90 @@
+"""The scale-out backends for real: PostgreSQL for the database, Redis for the shared cache."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from flask import Flask
+from sqlalchemy import select
+
+from lti_tool import db
+from lti_tool.lti.references import load_launch
+from lti_tool.models import Attempt, Base, StepResultRecord
+from tests.conftest import Launcher, PlatformInfo, make_app
+from tests.lti_tool.test_player import attempt_scenario, correct_answers, open_player, submit
+
+POSTGRES_URL = os.environ.get(
+    "COACHLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("COACHLAB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the test database, dropped afterwards."""
+    engine = sa.create_engine(POSTGRES_URL)
+    schema = f"coachlab_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as error:
+        pytest.skip(f"POSTGRES TESTS SKIPPED: no PostgreSQL at {POSTGRES_URL}: {error}")
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_migrations_and_a_graded_attempt_on_postgresql(
+    tmp_path: Path, postgres_url: str, platform_keys: object
+) -> None:
+    app = make_app(tmp_path, DATABASE_URL=postgres_url)
+    with db.database(app).engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    _play_once(app, platform_keys)
+    db.database(app).engine.dispose()
+
+
+def _play_once(app: Flask, platform_keys: object) -> str:
+    """Launch as a learner, submit a graded attempt; return the launch reference."""
+    from lti_tool.keys import KeyPair
+    from lti_tool.platforms import PlatformSpec, add_platform
+
+    assert isinstance(platform_keys, KeyPair)
+    info = PlatformInfo(keys=platform_keys)
+    with db.database(app).sessions() as session:
+        add_platform(session, PlatformSpec(
+            issuer=info.issuer, client_id=info.client_id, deployment_ids=(info.deployment_id,),
+            auth_login_url=f"{info.issuer}/auth", auth_token_url=f"{info.issuer}/token",
+            key_set_url=None, key_set=info.keys.jwks()))
+        session.commit()
+    client = app.test_client()
+    page, token = open_player(Launcher(client, info), client)
+    assert submit(client, page, correct_answers(attempt_scenario(app))).status_code == 302
+    with db.database(app).sessions() as session:
+        assert session.scalars(select(Attempt)).one().status in ("graded", "needs_review")
+        assert len(session.scalars(select(StepResultRecord)).all()) == 4
+    return token
+
+
+def test_launch_state_and_nonces_live_in_redis(tmp_path: Path, platform_keys: object) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"REDIS TESTS SKIPPED: no Redis at {REDIS_URL}: {error}")
+    app = make_app(tmp_path, CACHE_URL=REDIS_URL)
+    token = _play_once(app, platform_keys)
+    with app.test_request_context():
+        launch_id = load_launch(token).launch_id
+    assert redis.Redis.from_url(REDIS_URL).exists(f"coachlab:{launch_id}") == 1
