@@ -3,18 +3,19 @@ submits, sees the score; the demo LMS gradebook shows the score it received over
 
 from __future__ import annotations
 
+import os
 import socket
-import threading
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from lti_tool.demo_lms import register_demo_platform
-from tests.conftest import make_app
+from lti_tool import create_app
 from tests.lti_tool.test_player import attempt_scenario, correct_answers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,9 +35,10 @@ pytestmark = [
 
 @dataclass(frozen=True)
 class LiveServer:
-    """The tool with the demo LMS, served over real HTTP on a free port."""
+    """`coachlab serve --demo` running as its own process on a free port."""
 
     app: Flask
+    """An app on the same data dir, to read what the server stored."""
     port: int
 
     @property
@@ -56,19 +58,36 @@ def _free_port() -> int:
         return port
 
 
+def _wait_for(port: int, server: subprocess.Popen[str]) -> None:
+    for _ in range(300):
+        if server.poll() is not None:
+            raise AssertionError(f"coachlab serve exited: {server.communicate()}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError("coachlab serve did not start listening within 30 seconds")
+
+
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     port = _free_port()
-    app = make_app(tmp_path, DEMO=True, BASE_URL=f"http://127.0.0.1:{port}")
-    app.config.pop("HTTP_SESSION_FACTORY")  # a real server: AGS goes over real HTTP
-    register_demo_platform(app)
-    server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveServer(app, port)
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "COACHLAB_DATA_DIR": str(data_dir)}
+    for name in ("COACHLAB_BASE_URL", "COACHLAB_ENV", "COACHLAB_DATABASE_URL",
+                 "COACHLAB_CACHE_URL"):
+        env.pop(name, None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lti_tool.cli", "serve", "--demo", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_for(port, server)
+        app = create_app({"DATA_DIR": str(data_dir)})
+        yield LiveServer(app, port)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
 
 
 def test_learner_plays_in_an_iframe_and_the_gradebook_gets_the_score(

@@ -276,3 +276,13 @@ def test_another_learner_cannot_read_my_result(
     other = launch(role="learner", subject="someone-else")
     token = parse_qs(urlsplit(other.location).query)["launch"][0]
     assert_rejected(client.get(f"/play/result?launch={token}&attempt=1"), "another learner")
+
+
+def test_an_expired_launch_reference_is_refused(
+    launch: Launcher, client: FlaskClient, app: Flask
+) -> None:
+    _, token = open_player(launch, client)
+    app.config["LAUNCH_MAX_AGE"] = -1  # every reference is now older than allowed
+    response = client.get(f"/play?launch={token}")
+    assert response.status_code == 401
+    assert "This launch is too old" in response.get_data(as_text=True)
