@@ -17,6 +17,10 @@ class ResponseError(GradingError):
     """The response does not have the shape this step expects (the caller's fault: 4xx)."""
 
 
+class StepConfigError(GradingError):
+    """The step definition cannot be graded as written (the content's fault, not the learner's)."""
+
+
 @dataclass(frozen=True)
 class BoundStep:
     """A step together with the scenario and task catalogue it is graded against."""

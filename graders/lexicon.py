@@ -1,0 +1,198 @@
+"""Built-in word lists of the coaching_plan grader (scenario rubrics add to them)."""
+
+from __future__ import annotations
+
+from graders.text import stem
+
+# Extra ways learners name each task, beyond the catalogue's label and synonyms: plain
+# descriptions of the activity ("which accounts get a visit") count as naming the task.
+TASK_PHRASES: dict[str, tuple[str, ...]] = {
+    "territory_coverage": (
+        "whole patch", "whole territory", "rest of the territory", "rest of her territory",
+        "rest of his territory", "rest of the patch", "cover more accounts", "more accounts",
+        "c accounts", "c list", "c-accounts", "untouched", "accounts touched", "touch",
+        "big accounts only", "spread her time", "spread his time", "which accounts get",
+        "coverage", "territory coverage", "tier the accounts", "tiering", "tier", "tiers",
+        "tiered", "touch plan", "coverage plan", "coverage planning", "prioritize accounts",
+        "prioritizing accounts", "account prioritization", "which accounts", "untouched accounts",
+        "where her time goes", "where his time goes", "where her weeks go", "time allocation",
+        "segment the territory", "segmenting", "segmentation", "cover the territory",
+        "territory planning", "territory plan", "book of accounts", "must-see",
+    ),
+    "prospecting": (
+        "prospect", "prospects", "prospecting", "cold call", "cold calls", "outbound calls",
+        "new logos", "book more meetings", "more meetings", "call blocks", "call block",
+        "more activity", "activity levels", "sequences",
+    ),
+    "qualification": (
+        "qualify", "qualifies", "qualifying", "qualification", "qualified", "economic buyer",
+        "meddic", "meddpicc", "bant", "disqualify", "qualify out", "deal qualification",
+    ),
+    "discovery": (
+        "talks too much", "talking too much", "let the customer talk", "let the buyer talk",
+        "ask more", "better questions", "questions", "pitch", "pitches", "pitching",
+        "slow down on his calls", "slowing down", "first calls", "first call",
+        "discovery", "discovery call", "discovery calls", "discovery questions", "open questions",
+        "talk ratio", "talk less", "listen more", "listening", "needs analysis", "questioning",
+        "pain", "ask questions", "asking questions", "pitching too early", "pitch too early",
+    ),
+    "pipeline_management": (
+        "pipeline hygiene", "pipeline management", "pipeline review", "pipeline reviews",
+        "stale deals", "stale opportunities", "close dates", "close date", "next steps",
+        "next step", "dated next step", "crm hygiene", "clean the pipeline",
+        "clean up the pipeline",
+        "old opportunities", "deal progression", "pipeline",
+    ),
+    "forecasting": (
+        "forecast", "forecasting", "forecast accuracy", "commit forecast", "forecast call",
+    ),
+    "negotiation": (
+        "negotiation", "negotiating", "negotiate", "negotiator", "discount", "discounting",
+        "closing", "closing skills", "closing techniques", "close better", "pricing",
+        "procurement", "price uplift", "margin",
+    ),
+    "account_planning": (
+        "account plan", "account plans", "account planning", "whitespace", "white space",
+        "strategic account plan", "joint business plan", "joint business plans",
+    ),
+    "stakeholder_mapping": (
+        "relationships", "relations", "more people", "know more people", "who else",
+        "contacts", "more friends", "one sponsor", "single sponsor", "map", "mapping",
+        "successor", "successors", "sponsor retires", "division heads", "business unit",
+        "stakeholder", "stakeholders", "stakeholder map", "stakeholder mapping",
+        "multi-threading", "multithreading", "multi-thread", "multithread", "single-threaded",
+        "single threaded", "relationship map", "power map", "buying committee", "more contacts",
+        "new contacts", "business units", "org chart", "contacts per account", "widen",
+        "broaden the relationships", "more relationships",
+    ),
+    "executive_relationships": (
+        "executive relationships", "executive presence", "executive sponsor", "c-level",
+        "executives", "executive access", "exec alignment", "senior stakeholders",
+    ),
+    "internal_orchestration": (
+        "internal orchestration", "orchestration", "orchestrate", "orchestrating",
+        "regional teams", "regional team", "account team", "virtual account team",
+        "internal alignment", "solution specialists", "specialists", "rollout plan",
+        "regional rollout", "mobilise", "mobilize", "internal resources", "global account team",
+    ),
+    "partner_enablement": (
+        "partners do more", "partners do the", "partner sellers", "trained", "train partners",
+        "train the partner", "self-sufficient", "stand on their own",
+        "partners sell", "partners run", "partners' sellers", "partner-led",
+        "partner enablement", "enable partners", "enabling partners", "enablement",
+        "certification", "certify", "certified", "certifying", "partner training",
+        "partner sellers", "partner readiness", "train the partners", "partner-sourced",
+        "partner sourced", "enable the partners", "channel enablement",
+    ),
+    "value_realisation": (
+        "outcomes", "prove the value", "proving value", "paying off", "using the product",
+        "use what they bought", "success plan", "success plans", "health", "retention",
+        "value realization", "value realisation", "value review", "value reviews", "adoption",
+        "business review", "business reviews", "qbr", "qbrs", "roi", "usage", "health score",
+        "success plan", "customer success plan", "value",
+    ),
+}
+
+# Catalogue synonyms that are everyday words: alone they do not name a task ("in terms of").
+AMBIGUOUS_SYNONYMS = frozenset({"terms", "commit", "time", "usage", "value", "margin"})
+
+# Concrete coaching actions the manager does with the seller (the rubric's actions add to them).
+ACTIONS: tuple[str, ...] = (
+    "joint territory plan", "territory planning session", "weekly pipeline review",
+    "pipeline review", "stakeholder map session", "stakeholder mapping session",
+    "stakeholder mapping workshop", "ride-along", "ride along", "role-play", "role play",
+    "roleplay", "call review", "call reviews", "review calls", "review call recordings",
+    "call recording", "call recordings", "recorded calls", "listen to calls",
+    "listen to his calls", "listen to her calls", "deal review", "deal reviews", "shadowing",
+    "shadow", "joint call", "joint calls", "joint visit", "joint visits", "debrief",
+    "debriefs", "practice session", "practice run", "rehearse", "rehearsal", "working session",
+    "workshop together", "sit down together", "tiering session", "coverage review",
+    "weekly review", "weekly check-in", "weekly one-to-one", "weekly 1:1", "review every week",
+    "every friday", "every monday", "each friday", "each monday", "every week", "each week",
+    "weekly", "fortnightly", "biweekly", "every two weeks", "daily", "observe", "observe her",
+    "observe him", "account review", "joint account review", "account planning session",
+    "calendar review", "time audit", "certification plan", "enablement plan",
+    "value review plan", "qbr plan", "mock call", "mock calls", "feedback after each call",
+    "plan together", "build together", "draft together", "build the plan with her",
+    "build the plan with him", "she drafts", "he drafts", "she presents", "he presents",
+    "go through", "we go through", "we sit down", "sit down with her", "sit down with him",
+)
+
+# First-person phrases where the manager does the seller's job.
+TAKEOVER_PHRASES: tuple[str, ...] = (
+    "i will call", "i will phone", "i will ring", "i will visit", "i will email",
+    "i will contact", "i will run the deal", "i will run the deals", "i will run the calls",
+    "i will run the discovery", "i will run the meeting", "i will run the meetings",
+    "i will lead the deal", "i will lead the negotiation", "i will negotiate",
+    "i will close", "i will handle", "i will take over", "i will take it over",
+    "i will take the deal", "i will take the account", "i will take the accounts",
+    "i will step in", "i will jump in", "i will do the", "i will work the accounts",
+    "i will clean", "i will fix", "i will present", "i will demo", "i will do the demo",
+    "i will do the demos", "i will meet the", "i will sort it", "i will pitch",
+    "let me handle", "let me take", "let me run", "let me call", "leave it to me",
+    "assign the accounts to me", "assign them to me", "hand them to me", "hand it to me",
+    "i take over", "i run the deal", "i call the", "i handle", "i will personally",
+    "myself", "my own network", "i am going to call", "i am going to run",
+    "i am going to take over", "i am going to handle", "i would call", "i would take over",
+    "i would run the deal", "i would handle", "i would step in", "i would phone",
+)
+
+# The seller goes off to a generic course instead of being coached.
+COURSE_WORDS = frozenset(
+    {"course", "courses", "training", "workshop", "seminar", "webinar", "class", "bootcamp",
+     "elearning", "e-learning", "programme", "program", "module"}
+)
+SEND_WORDS = frozenset({"send", "sending", "enrol", "enroll", "enrolling", "sign", "book",
+                        "register", "signing"})
+
+# Text aimed at whoever scores the answer.
+GRADER_PHRASES: tuple[str, ...] = (
+    "ignore the rubric", "ignore the instructions", "ignore previous instructions",
+    "ignore all previous", "ignore all instructions", "ignore your instructions",
+    "give full marks", "full marks", "full credit", "full score", "maximum score",
+    "maximum marks", "highest score", "top marks", "award full", "award this", "award me",
+    "score this", "score me", "rate this", "mark this", "grade this", "give this answer",
+    "give me full", "give me a 2", "give it a 2", "as the grader", "dear grader", "grader",
+    "the rubric", "you must give", "you must score", "you must award", "language model",
+    "as an ai", "dear ai", "system prompt", "score 2", "label 2", "this answer deserves",
+    "this answer contains the right", "automated marker", "dear marker", "the marker",
+    "the evaluator", "dear evaluator", "instruction for the", "instructions for the", "top label",
+    "model answer",
+    "assessor", "examiner", "highest label", "top grade", "mark it", "grade it", "score it",
+    "rate it", "label it",
+)
+
+# Words that end a clause for negation purposes, beyond punctuation.
+CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "instead", "whereas", "so",
+                          "because", "since", "while", "then"})
+NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "rather", "avoid",
+                      "forget", "skip", "than", "instead"})
+PRAISE_WORDS = frozenset({"strength", "strengths", "already", "excel", "excels", "excellent",
+                          "brilliant", "great", "strong", "best", "superb", "outstanding",
+                          "good", "fine", "solid", "expert", "trust", "trusts"})
+BE_WORDS = frozenset({"is", "are", "was", "be", "were", "am", "seems", "looks"})
+NOT_ISSUE_WORDS = frozenset({"issue", "problem", "gap", "focus", "priority", "concern",
+                             "point", "answer", "weakness", "topic"})
+FOCUS_MARKERS = frozenset({"focus", "priority", "first", "main", "key", "core", "primary",
+                           "mainly", "mostly", "chiefly", "centre", "center", "thing",
+                           "biggest", "largest", "work", "coach", "improve", "fix", "build",
+                           "develop", "goal", "theme"})
+SECONDARY_MARKERS = frozenset({"once", "later", "afterwards", "secondary", "eventually",
+                               "bit", "maybe", "perhaps", "permitting", "if",
+                               "also", "too", "context", "leverage", "meanwhile"})
+CONTRAST_NEGATORS = frozenset({"than", "instead", "rather"})
+FIRST_PERSON = frozenset({"i", "we", "us", "me", "let", "our", "my", "i'd", "we'd"})
+THIRD_PERSON = frozenset({"he", "she", "they", "his", "her", "their", "it", "customers",
+                          "customer", "partners", "accounts", "who", "which", "that"})
+
+# A cadence or "together" plus a coaching activity in one clause is a concrete action.
+CADENCE_STEMS = frozenset(stem(w) for w in (
+    "weekly daily fortnightly biweekly every each monday tuesday wednesday thursday friday "
+    "mondays tuesdays wednesdays thursdays fridays morning afternoon week weeks"
+).split())
+TOGETHER_STEMS = frozenset(stem(w) for w in ("together", "jointly", "joint", "alongside"))
+ACTIVITY_STEMS = frozenset(stem(w) for w in (
+    "review reviews reviewing debrief debriefs check build draft plan prepare practise practice "
+    "rehearse roleplay role map session sessions workshop walk walks go look listen compare "
+    "slot meeting one-to-one sit sort tier rank score mark pick track agree observe shadow"
+).split())

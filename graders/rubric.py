@@ -1,0 +1,843 @@
+"""The coaching_plan grader: a free-text rubric scored with linear-time, explainable matching.
+
+Criteria (default points; a scenario may relabel or re-point them with `criteria` of the same
+ids):
+
+- focus (40): the plan names and commits to the derived focus task - through the catalogue's
+  label and synonyms, the scenario's own wording for it and a built-in lexicon, with stemming,
+  British/American spelling and typo tolerance. Negated mentions in the manager's voice ("not
+  negotiation", "rather than coverage", "X is not the issue") and praise ("her negotiation is
+  excellent") do not name a task; a negated description of the seller ("customers never saw the
+  ROI") names the gap. Attention per task is the strongest mention per clause, summed: clauses
+  that claim a focus (focus, first, main, work on, a heading "X:") weigh 2, the manager's voice
+  1, plain description 0.5, secondary remarks half. Full credit when the focus gets the most
+  attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two equal
+  foci); nothing when another task dominates, or when the answer names most of the critical
+  tasks or is a list of keywords (not committal).
+- situation (21): ties the plan to this seller - the rubric's situation_terms and numbers from
+  the seller's metrics, facts, notes and exhibits. The seller's name alone earns nothing (a plan
+  that fits any seller after a find-and-replace of the name is generic).
+- action (21): a concrete coaching action done with the seller: the rubric's actions, a
+  built-in lexicon (ride-along, role-play, call review, joint territory plan, weekly review,
+  ...), or a clause that pairs a cadence or "together" with a coaching activity.
+- approach (18): no anti-pattern - the manager does not take over the seller's job (rubric
+  takeover_patterns plus first-person takeover phrases; one bounded demonstration after which
+  the seller leads is allowed), does not send the seller to a generic course, and does not make
+  the seller's strength the plan's main subject.
+
+Situation and action points are earned in full only when the focus is fully right, at half
+rate with two equal foci, and not at all for a wrong focus (a concrete plan for the wrong task
+is not a plan for this seller's gap); an action does not count when the manager takes the work
+over or hands it to a course. With these points the score lands in the agreed label bands:
+right focus + specific + concrete + coaching = 1.0 (label 2); right focus missing any one of
+them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus <= 0.18 (label 0).
+
+Only the first `max_chars` characters (config, default 3,000) are graded. Text addressed to the
+grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence falls
+with borderline (typo-tolerant) matches, mixed signals and very short or truncated answers;
+below `review_threshold` (config, default 0.6) the answer goes to the instructor.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graders.base import BoundStep, ResponseError
+from graders.common import (
+    build_result,
+    float_setting,
+    focus_reading,
+    str_list_setting,
+    strength_reading,
+    task_label,
+)
+from graders.lexicon import (
+    ACTIONS,
+    ACTIVITY_STEMS,
+    AMBIGUOUS_SYNONYMS,
+    BE_WORDS,
+    CADENCE_STEMS,
+    CLAUSE_WORDS,
+    CONTRAST_NEGATORS,
+    COURSE_WORDS,
+    FIRST_PERSON,
+    FOCUS_MARKERS,
+    GRADER_PHRASES,
+    NEGATORS,
+    NOT_ISSUE_WORDS,
+    PRAISE_WORDS,
+    SECONDARY_MARKERS,
+    SEND_WORDS,
+    TAKEOVER_PHRASES,
+    TASK_PHRASES,
+    THIRD_PERSON,
+    TOGETHER_STEMS,
+)
+from graders.result import CriterionResult, Evidence, StepResult
+from graders.text import STOPWORDS, PhraseMatch, PhraseMatcher, Token, tokenize
+from scenarios.model import Scenario, Step, TaskCatalogue, TaskId
+
+DEFAULT_MAX_CHARS = 3000
+DEFAULT_POINTS = {"focus": 40.0, "situation": 21.0, "action": 21.0, "approach": 18.0}
+CO_FOCUS_RATIO = 0.75
+"""Another task with at least this share of the focus's attention is an equal focus."""
+PARTIAL_FOCUS_SHARE = 0.55
+
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_GRADER_TAIL_MARKERS = (
+    "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
+    "the evaluator", "top label", "full credit",
+)
+_SELLER_OBJECTS = frozenset({"her", "him", "them", "you", "each", "with", "back", "weekly"})
+_WORK_NOUNS = frozenset(
+    {"account", "accounts", "deal", "deals", "customer", "customers", "client", "clients",
+     "lead", "leads", "prospect", "prospects", "partner", "partners", "opportunity",
+     "opportunities", "pipeline", "crm", "sponsor", "buyer", "buyers", "cpo", "vp"}
+)
+
+
+def parse_number(text: str) -> float | None:
+    """'31%' -> 31.0, '18,000' -> 18000.0, '0.5' -> 0.5; None when not a number."""
+    raw = text.rstrip("%")
+    if "," in raw:
+        head, _, tail = raw.partition(",")
+        raw = raw.replace(",", "") if len(tail) == 3 and tail.isdigit() else raw.replace(",", ".")
+        if head == "":
+            return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """Everything the grader matches against for one step, compiled once."""
+
+    matcher: PhraseMatcher
+    numbers: frozenset[float]
+    focus: TaskId
+    strengths: frozenset[TaskId]
+    critical: frozenset[TaskId]
+
+
+def _task_entries(
+    catalogue: TaskCatalogue, scenario: Scenario, step: Step
+) -> list[tuple[str, str]]:
+    """(task:<id>, phrase) for every way a learner may name each task."""
+    entries: list[tuple[str, str]] = []
+    for task in catalogue.tasks.values():
+        key = f"task:{task.id}"
+        for part in re.split(r"\s+and\s+|/|,", task.label):
+            if part.strip():
+                entries.append((key, part.strip()))
+        entries.append((key, task.label))
+        for synonym in task.synonyms:
+            if synonym.casefold() not in AMBIGUOUS_SYNONYMS:
+                entries.append((key, synonym))
+    for task_id, phrases in TASK_PHRASES.items():
+        entries.extend((f"task:{task_id}", p) for p in phrases if p not in AMBIGUOUS_SYNONYMS)
+    for other in scenario.steps:
+        for option in other.options:
+            if option.task:
+                entries.append((f"task:{option.task}", option.label))
+    focus = scenario.derivation.focus
+    entries.extend((f"task:{focus}", term) for term in str_list_setting(step, "focus_terms"))
+    return entries
+
+
+def _scenario_numbers(scenario: Scenario) -> frozenset[float]:
+    """Numbers a learner may quote from this seller's data (metrics, facts, notes, exhibits)."""
+    found: set[float] = set()
+    for metric in scenario.profile.metrics:
+        found.update((float(metric.value), float(metric.benchmark)))
+    texts = [str(v) for v in scenario.profile.facts.values()]
+    texts += [note.text for note in scenario.profile.notes]
+    texts += [section.markdown for section in scenario.sections]
+    for text in texts:
+        for match in _NUMBER_RE.finditer(text):
+            value = parse_number(match.group())
+            if value is not None:
+                found.add(value)
+    # Small numbers (1 week, 2 calls) are everyday words, not evidence of reading the data.
+    return frozenset(v for v in found if v >= 10)
+
+
+def compile_lexicon(step: BoundStep) -> _Lexicon:
+    """Build the phrase matcher and number set for a step."""
+    s, scenario = step.step, step.scenario
+    entries = _task_entries(step.catalogue, scenario, s)
+    entries += [("situation", t) for t in str_list_setting(s, "situation_terms")]
+    entries += [("action", a) for a in (*ACTIONS, *str_list_setting(s, "actions"))]
+    entries += [
+        ("takeover", t) for t in (*TAKEOVER_PHRASES, *str_list_setting(s, "takeover_patterns"))
+    ]
+    entries += [("grader", g) for g in GRADER_PHRASES]
+    name = scenario.profile.name.strip()
+    if name:
+        entries.append(("name", name))
+        entries += [("name", part) for part in name.split() if len(part) >= 3]
+    return _Lexicon(
+        matcher=PhraseMatcher(entries),
+        numbers=_scenario_numbers(scenario),
+        focus=scenario.derivation.focus,
+        strengths=frozenset(scenario.derivation.strengths),
+        critical=frozenset(t for t, w in scenario.situation.critical_tasks.items() if w > 0),
+    )
+
+
+_CACHE: dict[tuple[int, int, int], tuple[BoundStep, _Lexicon]] = {}
+_CACHE_SIZE = 256
+
+
+def _lexicon_for(step: BoundStep) -> _Lexicon:
+    """The compiled lexicon of a step, cached while the step objects are alive in the cache."""
+    key = (id(step.step), id(step.scenario), id(step.catalogue))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        cached_step, lexicon = hit
+        if (
+            cached_step.step is step.step
+            and cached_step.scenario is step.scenario
+            and cached_step.catalogue is step.catalogue
+        ):
+            return lexicon
+    lexicon = compile_lexicon(step)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = (step, lexicon)
+    return lexicon
+
+
+@dataclass(frozen=True)
+class _Mention:
+    """One mention of a task and how the sentence around it treats it."""
+
+    task: TaskId
+    match: PhraseMatch
+    negated: bool
+    praised: bool
+    weight: float
+    clause: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the grader read in an answer (public so tests and benchmarks can inspect it)."""
+
+    text: str
+    truncated: bool
+    tokens: Sequence[Token]
+    matches: Sequence[PhraseMatch]
+    mentions: Sequence[_Mention]
+    clause: Sequence[int]
+    task_weights: dict[TaskId, float]
+    """Attention per task: the strongest mention per clause, summed over clauses."""
+
+
+def _clauses(tokens: Sequence[Token]) -> list[int]:
+    """A clause number per token: punctuation and words like 'but' start a new clause."""
+    numbers: list[int] = []
+    current = 0
+    for token in tokens:
+        if token.kind == "punct" or token.text in CLAUSE_WORDS:
+            current += 1
+        numbers.append(current)
+    return numbers
+
+
+def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
+    """An odd number of negators shortly before the mention, or 'X is not the issue' after."""
+    here = clause[m.first]
+    count = 0
+    first_negator = -1
+    for k in range(max(0, m.first - 4), m.first):
+        if clause[k] == here and tokens[k].text in NEGATORS:
+            count += 1
+            if first_negator < 0:
+                first_negator = k
+    # The clause word itself ("instead of X") starts the clause and counts.
+    if count % 2 == 1:
+        if tokens[first_negator].text in CONTRAST_NEGATORS:
+            return True
+        # "customers never saw the ROI" describes the gap; "we will not build a coverage
+        # plan" rejects it. Only the manager's voice (or no subject) rejects.
+        k = first_negator - 1
+        while k >= 0 and clause[k] == here:
+            if tokens[k].text in THIRD_PERSON:
+                return False
+            if tokens[k].text in FIRST_PERSON:
+                return True
+            k -= 1
+        return True
+    n = len(tokens)
+    for k in range(m.last + 1, min(n - 1, m.last + 5)):
+        if clause[k] != here:
+            break
+        if tokens[k].text in BE_WORDS and tokens[k + 1].text == "not":
+            for j in range(k + 2, min(n, k + 6)):
+                if tokens[j].text in NOT_ISSUE_WORDS:
+                    return True
+    return False
+
+
+def _is_praised(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
+    """The clause praises the task ('her negotiation is excellent', 'great at closing')."""
+    here = clause[m.first]
+    lo, hi = max(0, m.first - 5), min(len(tokens), m.last + 6)
+    praise = be = negation = False
+    for k in range(lo, hi):
+        if clause[k] != here:
+            continue
+        text = tokens[k].text
+        if text in PRAISE_WORDS:
+            praise = True
+            if text in {"strength", "strengths", "already", "excel", "excels", "trust", "trusts"}:
+                be = True
+        elif text in BE_WORDS or text in {"at", "brilliant"}:
+            be = True
+        elif text == "not":
+            negation = True
+    return praise and be and not negation
+
+
+def _suppress_nested(mentions: list[_Mention]) -> list[_Mention]:
+    """Drop a task mention that sits inside a longer mention of another task
+    ('executive relationships' is not also 'relationships')."""
+    kept: list[_Mention] = []
+    for m in mentions:
+        inside = any(
+            o.task != m.task
+            and o.match.first <= m.match.first
+            and m.match.last <= o.match.last
+            and (o.match.last - o.match.first) > (m.match.last - m.match.first)
+            for o in mentions
+        )
+        if not inside:
+            kept.append(m)
+    return kept
+
+
+def _cadence_actions(
+    tokens: Sequence[Token], clause: Sequence[int]
+) -> list[PhraseMatch]:
+    """Concrete actions by shape: a cadence or 'together' with a coaching activity in one
+    clause ('every Friday she walks me through...', 'we build the first one together')."""
+    found: list[PhraseMatch] = []
+    start = 0
+    n = len(tokens)
+    while start < n:
+        end = start
+        while end + 1 < n and clause[end + 1] == clause[start]:
+            end += 1
+        stems = [t.stem for t in tokens[start : end + 1]]
+        cadence = [k for k, st in enumerate(stems) if st in CADENCE_STEMS]
+        together = [k for k, st in enumerate(stems) if st in TOGETHER_STEMS]
+        activity = [k for k, st in enumerate(stems) if st in ACTIVITY_STEMS]
+        anchors = cadence or together
+        if anchors and activity:
+            first = start + min(anchors[0], activity[0])
+            last = start + max(anchors[-1], activity[-1])
+            found.append(
+                PhraseMatch(
+                    "action", "cadence" if cadence else "together", first, last,
+                    tokens[first].start, tokens[last].end, False,
+                )
+            )
+        start = end + 1
+    return found
+
+
+def analyse(step: BoundStep, text: str) -> Analysis:
+    """Tokenise and match the graded part of an answer."""
+    lexicon = _lexicon_for(step)
+    limit = int(float_setting(step.step, "max_chars", DEFAULT_MAX_CHARS))
+    considered = text[:limit]
+    tokens = tokenize(considered)
+    matches = lexicon.matcher.find(tokens)
+    clause = _clauses(tokens)
+    matches += _cadence_actions(tokens, clause)
+    clause_words: dict[int, set[str]] = {}
+    for token, number in zip(tokens, clause, strict=True):
+        clause_words.setdefault(number, set()).add(token.text)
+    mentions: list[_Mention] = []
+    for m in matches:
+        if not m.key.startswith("task:"):
+            continue
+        negated = _is_negated(tokens, clause, m)
+        praised = not negated and _is_praised(tokens, clause, m)
+        same_clause = clause_words[clause[m.first]]
+        # A clause where the manager speaks or names a focus claims the task; a clause that
+        # only describes the seller gives it as context, which weighs less.
+        heading = clause[m.first] == 0 and any(
+            t.text in {":", "-", "–", "—"} for t in tokens[m.last + 1 : m.last + 2]
+        )
+        if heading or not same_clause.isdisjoint(FOCUS_MARKERS):
+            weight = 2.0
+        elif not same_clause.isdisjoint(FIRST_PERSON):
+            weight = 1.0
+        else:
+            weight = 0.5
+        if not same_clause.isdisjoint(SECONDARY_MARKERS):
+            weight *= 0.5
+        mentions.append(_Mention(m.key[5:], m, negated, praised, weight, clause[m.first]))
+    mentions = _suppress_nested(mentions)
+    weights: dict[TaskId, float] = {}
+    per_clause: dict[tuple[TaskId, int], float] = {}
+    for mention in mentions:
+        if mention.negated or mention.praised:
+            continue
+        key = (mention.task, mention.clause)
+        per_clause[key] = max(per_clause.get(key, 0.0), mention.weight)
+    for (task, _), weight in per_clause.items():
+        weights[task] = weights.get(task, 0.0) + weight
+    return Analysis(considered, len(text) > limit, tokens, matches, mentions, clause, weights)
+
+
+def _evidence(text: str, matches: Sequence[PhraseMatch]) -> tuple[Evidence, ...]:
+    """Spans of the matched phrases in the original response."""
+    seen: set[tuple[int, int]] = set()
+    found: list[Evidence] = []
+    for m in matches:
+        if (m.start, m.end) in seen:
+            continue
+        seen.add((m.start, m.end))
+        found.append(Evidence(text=text[m.start : m.end], start=m.start, end=m.end))
+    return tuple(found)
+
+
+class CoachingPlanGrader:
+    """Scores a free-text coaching plan against the rubric described in the module docstring."""
+
+    name = "coaching_plan"
+    version = "1.0.0"
+
+    def grade(self, step: BoundStep, response: object) -> StepResult:
+        """Score a free-text answer; never raises on any string."""
+        s = step.step
+        if not isinstance(response, str):
+            raise ResponseError(
+                f"step {s.id!r}: the answer must be free text (a string), got "
+                f"{type(response).__name__}"
+            )
+        lexicon = _lexicon_for(step)
+        analysis = analyse(step, response)
+        points = self._points(s)
+        limit = int(float_setting(s, "max_chars", DEFAULT_MAX_CHARS))
+        notes: list[str] = []
+        confidence = 1.0
+        if analysis.truncated:
+            notes.append(
+                f"Only the first {limit:,} characters of your answer were graded; keep a "
+                "coaching plan short."
+            )
+            confidence -= 0.25
+
+        grader_hits = [m for m in analysis.matches if m.key == "grader"]
+        tail = response[limit:].casefold() if analysis.truncated else ""
+        if grader_hits or any(marker in tail for marker in _GRADER_TAIL_MARKERS):
+            return self._addressed_to_grader(step, points, analysis, grader_hits, notes)
+
+        words = [t for t in analysis.tokens if t.kind == "word"]
+        if len(words) < 4:
+            confidence -= 0.45
+        elif len(words) < 8:
+            confidence -= 0.3
+        elif len(words) < 15:
+            confidence -= 0.1
+
+        focus_result, focus_ok, focus_conf = self._focus(step, lexicon, analysis, points, words)
+        confidence += focus_conf
+        situation_result, situation_conf = self._situation(
+            step, lexicon, analysis, points, focus_ok
+        )
+        confidence += situation_conf
+        approach_result, approach_conf = self._approach(step, lexicon, analysis, points)
+        confidence += approach_conf
+        action_result, action_matches = self._action(
+            step, analysis, points, focus_ok, approach_result.status == "met"
+        )
+        if action_matches and approach_result.status != "met":
+            confidence -= 0.1
+        criteria = [focus_result, situation_result, action_result, approach_result]
+        fuzzy_used = sum(1 for m in analysis.matches if m.fuzzy and m.key != "grader")
+        confidence -= min(0.3, 0.1 * fuzzy_used)
+        feedback = [c.feedback for c in criteria if c.status != "met"]
+        feedback += [c.feedback for c in criteria if c.status == "met"]
+        feedback = notes + feedback + [focus_reading(step), s.feedback]
+        return build_result(step, self.name, self.version, criteria, feedback, confidence)
+
+    @staticmethod
+    def _points(step: Step) -> dict[str, tuple[str, float, str, str]]:
+        """Per criterion id: (label, points, feedback_met, feedback_missed), authored or default."""
+        labels = {
+            "focus": "Names and commits to the right coaching focus",
+            "situation": "Ties the plan to this seller's situation and data",
+            "action": "A concrete coaching action done with the seller",
+            "approach": "Coaches rather than takes over; no generic course, not the strength",
+        }
+        authored = {c.id: c for c in step.criteria}
+        result: dict[str, tuple[str, float, str, str]] = {}
+        for cid, default in DEFAULT_POINTS.items():
+            c = authored.get(cid)
+            if c is not None:
+                result[cid] = (c.label, float(c.points), c.feedback_met, c.feedback_missed)
+            else:
+                result[cid] = (labels[cid], default, "", "")
+        return result
+
+    def _addressed_to_grader(
+        self,
+        step: BoundStep,
+        points: dict[str, tuple[str, float, str, str]],
+        analysis: Analysis,
+        hits: Sequence[PhraseMatch],
+        notes: list[str],
+    ) -> StepResult:
+        """Zero on every criterion, flagged for review."""
+        message = (
+            "Your answer contains text addressed to the grader; that earns nothing, and an "
+            "instructor will review it."
+        )
+        criteria = [
+            CriterionResult(
+                id=cid,
+                label=label,
+                status="missed",
+                points=0.0,
+                max_points=max_points,
+                evidence=_evidence(analysis.text, hits) if cid == "focus" else (),
+                feedback=message if cid == "focus" else "",
+            )
+            for cid, (label, max_points, _, _) in points.items()
+        ]
+        return build_result(
+            step,
+            self.name,
+            self.version,
+            criteria,
+            [message, *notes, focus_reading(step), step.step.feedback],
+            confidence=0.3,
+            force_review=True,
+        )
+
+    def _focus(
+        self,
+        step: BoundStep,
+        lexicon: _Lexicon,
+        analysis: Analysis,
+        points: dict[str, tuple[str, float, str, str]],
+        words: Sequence[Token],
+    ) -> tuple[CriterionResult, float, float]:
+        """The focus criterion, the share of focus credit earned, and a confidence change."""
+        label, max_points, fb_met, fb_missed = points["focus"]
+        focus = lexicon.focus
+        focus_label = task_label(step.catalogue, focus)
+        weights = analysis.task_weights
+        named = [t for t, w in weights.items() if w > 0]
+        focus_mentions = [m for m in analysis.mentions if m.task == focus]
+        affirmed = [m for m in focus_mentions if not m.negated and not m.praised]
+        negated = [m for m in focus_mentions if m.negated]
+        top = max(weights.values(), default=0.0)
+        focus_weight = weights.get(focus, 0.0)
+        others = sorted((w for t, w in weights.items() if t != focus), reverse=True)
+        runner_up = others[0] if others else 0.0
+        function_share = (
+            sum(1 for t in words if t.text in STOPWORDS) / len(words) if words else 0.0
+        )
+        critical_named = [t for t in named if t in lexicon.critical]
+        many = max(3, math.ceil(0.6 * max(1, len(lexicon.critical))))
+        dominant = top > 0 and runner_up < 0.5 * top
+        covered: set[int] = set()
+        for m in analysis.matches:
+            covered.update(range(m.first, m.last + 1))
+        keyword_share = (
+            sum(1 for k in covered if analysis.tokens[k].kind == "word") / len(words)
+            if words
+            else 0.0
+        )
+        listy = (
+            len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(named) >= 2
+        )
+        uncommitted = listy or (len(critical_named) >= many and not dominant) or (
+            len(named) >= max(4, math.ceil(0.8 * max(1, len(lexicon.critical))))
+        )
+        confidence = 0.0
+        share = 0.0
+        if not affirmed:
+            if negated:
+                verdict = (
+                    f"Your plan rules out {focus_label} - but that is where this seller's "
+                    "largest gap is."
+                )
+            else:
+                verdict = f"Your plan does not name the focus this seller needs: {focus_label}."
+            other = max(weights, key=lambda t: weights[t]) if weights else None
+            if other is not None:
+                verdict += f" It centres on {task_label(step.catalogue, other)} instead."
+        elif uncommitted:
+            verdict = (
+                "Your answer names most of the tasks (or lists keywords) instead of committing "
+                f"to one focus: coaching needs one - {focus_label}."
+            )
+        elif focus_weight >= top and runner_up < CO_FOCUS_RATIO * focus_weight:
+            share = 1.0
+            verdict = f"You coach the right focus: {focus_label}."
+        elif focus_weight >= CO_FOCUS_RATIO * top:
+            share = PARTIAL_FOCUS_SHARE
+            confidence -= 0.15
+            verdict = (
+                f"You name {focus_label}, but give another task as much weight; commit to "
+                f"{focus_label} as the one focus this month."
+            )
+        else:
+            other = max(weights, key=lambda t: weights[t])
+            verdict = (
+                f"Your plan centres on {task_label(step.catalogue, other)}, not on "
+                f"{focus_label}, where the largest gap is."
+            )
+        if affirmed and negated:
+            confidence -= 0.1
+        if share == 1.0 and any(t in lexicon.strengths for t in named):
+            confidence -= 0.1
+        if share > 0 and all(m.match.fuzzy for m in affirmed):
+            confidence -= 0.15
+        feedback = (fb_met or verdict) if share == 1.0 else (fb_missed or verdict)
+        if fb_missed and share < 1.0:
+            feedback = f"{verdict} {fb_missed}"
+        result = CriterionResult(
+            id="focus",
+            label=label,
+            status="met" if share == 1.0 else ("partial" if share > 0 else "missed"),
+            points=max_points * share,
+            max_points=max_points,
+            evidence=_evidence(analysis.text, [m.match for m in (affirmed or focus_mentions)]),
+            feedback=feedback,
+        )
+        return result, share, confidence
+
+    def _situation(
+        self,
+        step: BoundStep,
+        lexicon: _Lexicon,
+        analysis: Analysis,
+        points: dict[str, tuple[str, float, str, str]],
+        focus_share: float,
+    ) -> tuple[CriterionResult, float]:
+        """The situation criterion: rubric terms, the seller's numbers, (weakly) the name."""
+        label, max_points, fb_met, fb_missed = points["situation"]
+        terms = [m for m in analysis.matches if m.key == "situation"]
+        names = [m for m in analysis.matches if m.key == "name"]
+        numbers: list[Evidence] = []
+        for token in analysis.tokens:
+            if token.kind == "number":
+                value = parse_number(token.text)
+                if value is not None and value in lexicon.numbers:
+                    numbers.append(
+                        Evidence(analysis.text[token.start : token.end], token.start, token.end)
+                    )
+        evidence = _evidence(analysis.text, terms) + tuple(numbers)
+        name = step.scenario.profile.name
+        first = name.split()[0] if name.strip() else "the seller"
+        if focus_share <= 0:
+            share = 0.0
+            verdict = "Tying a plan to the data only counts once the plan coaches the right focus."
+        elif terms or numbers:
+            share = 1.0 if focus_share >= 1.0 else 0.5
+            verdict = f"You tie the plan to {first}'s own situation and numbers."
+        elif names:
+            share = 0.0
+            evidence = _evidence(analysis.text, names)
+            verdict = (
+                f"Beyond {first}'s name, nothing ties the plan to this seller: use the data "
+                "(her numbers, accounts, what the notes show)."
+            )
+        else:
+            share = 0.0
+            verdict = (
+                f"Nothing ties the plan to {first}'s situation: quote the numbers or the "
+                "accounts that show the gap."
+            )
+        if fb_missed and share < 1.0:
+            verdict = f"{verdict} {fb_missed}"
+        elif fb_met and share == 1.0:
+            verdict = fb_met
+        confidence = -0.1 if share == 1.0 and all(m.fuzzy for m in terms) and not numbers else 0.0
+        return (
+            CriterionResult(
+                id="situation",
+                label=label,
+                status="met" if share == 1.0 else ("partial" if share > 0 else "missed"),
+                points=max_points * share,
+                max_points=max_points,
+                evidence=evidence,
+                feedback=verdict,
+            ),
+            confidence,
+        )
+
+    def _action(
+        self,
+        step: BoundStep,
+        analysis: Analysis,
+        points: dict[str, tuple[str, float, str, str]],
+        focus_share: float,
+        coaching: bool,
+    ) -> tuple[CriterionResult, list[PhraseMatch]]:
+        """The action criterion: a concrete coaching action, not negated; it counts only for
+        the right focus and when the manager coaches (no takeover, no generic course)."""
+        label, max_points, fb_met, fb_missed = points["action"]
+        actions = [
+            m
+            for m in analysis.matches
+            if m.key == "action" and not _is_negated(analysis.tokens, analysis.clause, m)
+        ]
+        if focus_share <= 0:
+            share = 0.0
+            verdict = "A coaching action only counts when it works on the right focus."
+        elif not coaching:
+            share = 0.0
+            verdict = (
+                "Actions count as coaching only when the seller does the work and you coach; "
+                "here you take the work over or hand it to a course."
+            )
+        elif actions:
+            share = 1.0 if focus_share >= 1.0 else 0.5
+            verdict = "Your plan has a concrete coaching action done with the seller."
+        else:
+            share = 0.0
+            verdict = (
+                "Name a concrete coaching action you will do with the seller (a working session "
+                "to build the plan together, a weekly review, a role-play, a ride-along)."
+            )
+        if fb_missed and share < 1.0:
+            verdict = f"{verdict} {fb_missed}"
+        elif fb_met and share == 1.0:
+            verdict = fb_met
+        return (
+            CriterionResult(
+                id="action",
+                label=label,
+                status="met" if share == 1.0 else ("partial" if share > 0 else "missed"),
+                points=max_points * share,
+                max_points=max_points,
+                evidence=_evidence(analysis.text, actions),
+                feedback=verdict,
+            ),
+            actions,
+        )
+
+    def _approach(
+        self,
+        step: BoundStep,
+        lexicon: _Lexicon,
+        analysis: Analysis,
+        points: dict[str, tuple[str, float, str, str]],
+    ) -> tuple[CriterionResult, float]:
+        """The anti-pattern criterion: takeover, generic course, the strength as focus."""
+        label, max_points, fb_met, fb_missed = points["approach"]
+        tokens = analysis.tokens
+        problems: list[str] = []
+        evidence: list[Evidence] = []
+        confidence = 0.0
+        takeovers: list[PhraseMatch] = []
+        for m in analysis.matches:
+            if m.key != "takeover" or _is_negated(tokens, analysis.clause, m):
+                continue
+            following = [t.text for t in tokens[m.last + 1 : m.last + 3]]
+            if following and following[0] in _SELLER_OBJECTS and not (
+                len(following) > 1 and following[1] in _WORK_NOUNS
+            ):
+                continue  # "I will call her every Friday" is coaching, not a takeover
+            if self._bounded_demo(analysis, m):
+                confidence -= 0.2
+                continue
+            takeovers.append(m)
+        if takeovers:
+            problems.append(
+                "You take over the seller's job - the skill stays with you, not with the seller. "
+                "Prepare, observe and debrief instead."
+            )
+            evidence.extend(_evidence(analysis.text, takeovers))
+        course = self._generic_course(analysis)
+        if course is not None:
+            problems.append(
+                "Sending the seller to a generic course is not coaching: work on the gap with "
+                "the seller, on the seller's own accounts."
+            )
+            evidence.append(course)
+        weights = analysis.task_weights
+        top = max(weights.values(), default=0.0)
+        # The strength is an anti-pattern when it is the plan's main subject; as an equal
+        # second focus it already costs focus credit.
+        focus_weight = weights.get(lexicon.focus, 0.0)
+        strengths = [
+            t
+            for t in lexicon.strengths
+            if top > 0
+            and weights.get(t, 0.0) >= top
+            and focus_weight < CO_FOCUS_RATIO * weights.get(t, 0.0)
+        ]
+        for task in strengths:
+            problems.append(strength_reading(step, task))
+            evidence.extend(
+                _evidence(
+                    analysis.text,
+                    [m.match for m in analysis.mentions if m.task == task and not m.negated],
+                )
+            )
+        ok = not problems
+        verdict = (
+            fb_met or "You coach rather than do the seller's job, and you leave the strength alone."
+        ) if ok else " ".join(problems) + (f" {fb_missed}" if fb_missed else "")
+        return (
+            CriterionResult(
+                id="approach",
+                label=label,
+                status="met" if ok else "missed",
+                points=max_points if ok else 0.0,
+                max_points=max_points,
+                evidence=tuple(evidence),
+                feedback=verdict,
+            ),
+            confidence,
+        )
+
+    @staticmethod
+    def _bounded_demo(analysis: Analysis, m: PhraseMatch) -> bool:
+        """'I'll lead the first call so he sees it, he leads the next ones': a demonstration."""
+        window = [t.text for t in analysis.tokens[m.first : m.last + 16]]
+        if "first" not in window and "one" not in window and "once" not in window:
+            return False
+        return any(
+            window[k] in {"he", "she"} and window[k + 1] in {
+                "leads", "runs", "does", "takes", "sees", "watches", "can", "will", "calls",
+                "handles", "observes", "lead", "run",
+            }
+            for k in range(len(window) - 1)
+        )
+
+    @staticmethod
+    def _generic_course(analysis: Analysis) -> Evidence | None:
+        """'send her to a negotiation course', 'sign him up for training'."""
+        tokens = analysis.tokens
+        n = len(tokens)
+        for i, token in enumerate(tokens):
+            if token.text not in SEND_WORDS:
+                continue
+            window = tokens[i + 1 : min(n, i + 10)]
+            texts = [t.text for t in window]
+            if not texts or texts[0] not in {"her", "him", "them"}:
+                continue
+            if len(texts) > 1 and texts[1] in _WORK_NOUNS:
+                continue
+            for t in window:
+                if t.text in COURSE_WORDS:
+                    return Evidence(
+                        analysis.text[token.start : t.end], token.start, t.end
+                    )
+        return None
