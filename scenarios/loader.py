@@ -53,9 +53,9 @@ from scenarios.source import (
 from scenarios.variants import (
     Parameter,
     Values,
-    find_unknown,
     instantiate,
     parse_parameters,
+    placeholder_problems,
     substitute,
     substitute_text,
 )
@@ -142,22 +142,13 @@ def parse_template_text(raw: bytes, source: str, text: str) -> ScenarioTemplate:
     known = [p.name for p in params.parameters]
     problems: list[ScenarioError] = []
     rest = {k: v for k, v in front.items() if k != "parameters"}
-    for path, name in find_unknown(rest, known):
+    for path, message in placeholder_problems(rest, known):
         problems.append(
-            ScenarioError(
-                source,
-                format_path(path),
-                _unknown_parameter(name, known),
-                line_for(document.lines, path),
-            )
+            ScenarioError(source, format_path(path), message, line_for(document.lines, path))
         )
     for number, line in enumerate(parts.body.split("\n")):
-        for _, name in find_unknown(line, known):
-            problems.append(
-                ScenarioError(
-                    source, "body", _unknown_parameter(name, known), parts.body_line + number
-                )
-            )
+        for _, message in placeholder_problems(line, known):
+            problems.append(ScenarioError(source, "body", message, parts.body_line + number))
     if isinstance(front.get("id"), str) and "{{" in front["id"]:
         problems.append(
             ScenarioError(
@@ -210,14 +201,6 @@ def check_body(
         for found in check_tables(exhibits.section.markdown, "body.exhibits"):
             problems.append(ScenarioError(source, found.field, found.message, base + found.line))
     return tuple(parsed), tuple(problems)
-
-
-def _unknown_parameter(name: str, known: list[str]) -> str:
-    listed = ", ".join(known) if known else "none declared"
-    return (
-        f"unknown parameter '{{{{ {name} }}}}'; declared parameters: {listed}. "
-        "Declare it under parameters: or fix the name"
-    )
 
 
 def load_scenario_file(
