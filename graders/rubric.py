@@ -557,7 +557,9 @@ class CoachingPlanGrader:
             return self._addressed_to_grader(step, points, analysis, grader_hits, notes)
 
         words = [t for t in analysis.tokens if t.kind == "word"]
-        if len(words) < 4:
+        if not words:
+            notes.append("Your answer is empty: write what you will work on with the seller.")
+        elif len(words) < 4:
             confidence -= 0.45
         elif len(words) < 8:
             confidence -= 0.3
@@ -714,6 +716,11 @@ class CoachingPlanGrader:
                 f"Your plan centres on {task_label(step.catalogue, other)}, not on "
                 f"{focus_label}, where the largest gap is."
             )
+        plan_like = any(m.key in ("action", "situation") for m in analysis.matches)
+        if share == 0 and not weights and plan_like:
+            confidence -= 0.45  # a concrete plan about no task we recognise: read it
+        elif share == 0 and affirmed and not uncommitted and focus_weight >= 0.5 * top:
+            confidence -= 0.25  # the focus is there but another task edges it out
         if affirmed and negated:
             confidence -= 0.1
         if share == 1.0 and any(t in lexicon.strengths for t in named):
