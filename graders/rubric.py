@@ -30,7 +30,8 @@ rate with two equal foci, and not at all for a wrong focus (a concrete plan for 
 is not a plan for this seller's gap); an action does not count when the manager takes the work
 over or hands it to a course. With these points the score lands in the agreed label bands:
 right focus + specific + concrete + coaching = 1.0 (label 2); right focus missing any one of
-them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus <= 0.18 (label 0).
+them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus 0 (label 0): every criterion
+earns points only in a plan whose focus is at least partly right.
 
 Only the first `max_chars` characters (config, default 3,000) are graded. Text addressed to the
 grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence falls
@@ -92,6 +93,7 @@ _GRADER_TAIL_MARKERS = (
     "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
     "the evaluator", "top label", "full credit",
 )
+_MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
 _GENERIC_VERBS = frozenset({"handle", "take", "do", "run", "fix", "sort", "handles"})
 _REQUEST_VERBS = frozenset({"asked", "asks", "wants", "want", "wanted", "told", "expects",
                             "expected", "pushing", "pushes"})
@@ -128,14 +130,7 @@ def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
 
 def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
     """The manager is the subject: first person in the phrase or in its sentence."""
-    here = analysis.sentence[m.first]
-    for k, token in enumerate(analysis.tokens):
-        if analysis.sentence[k] == here and token.text in _MANAGER_WORDS:
-            return True
-    return False
-
-
-_MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
+    return analysis.sentence[m.first] in analysis.manager_sentences
 
 
 def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
@@ -310,6 +305,8 @@ class Analysis:
     mentions: Sequence[_Mention]
     clause: Sequence[int]
     sentence: Sequence[int]
+    manager_sentences: frozenset[int]
+    """Sentences where the manager speaks in the first person singular."""
     task_weights: dict[TaskId, float]
     """Attention per task: the strongest mention per clause, summed over clauses."""
 
@@ -507,8 +504,12 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         per_clause[key] = max(per_clause.get(key, 0.0), mention.weight)
     for (task, _), weight in per_clause.items():
         weights[task] = weights.get(task, 0.0) + weight
+    manager_sentences = frozenset(
+        sentence[k] for k, t in enumerate(tokens) if t.text in _MANAGER_WORDS
+    )
     return Analysis(
-        considered, len(text) > limit, tokens, matches, mentions, clause, sentence, weights
+        considered, len(text) > limit, tokens, matches, mentions, clause, sentence,
+        manager_sentences, weights,
     )
 
 
@@ -572,12 +573,12 @@ class CoachingPlanGrader:
             step, lexicon, analysis, points, focus_ok
         )
         confidence += situation_conf
-        approach_result, approach_conf = self._approach(step, lexicon, analysis, points)
-        confidence += approach_conf
-        action_result, action_matches = self._action(
-            step, analysis, points, focus_ok, approach_result.status == "met"
+        approach_result, approach_conf, coaching = self._approach(
+            step, lexicon, analysis, points, focus_ok
         )
-        if action_matches and approach_result.status != "met":
+        confidence += approach_conf
+        action_result, action_matches = self._action(step, analysis, points, focus_ok, coaching)
+        if action_matches and not coaching:
             confidence -= 0.1
         criteria = [focus_result, situation_result, action_result, approach_result]
         fuzzy_used = sum(1 for m in analysis.matches if m.fuzzy and m.key != "grader")
@@ -676,9 +677,10 @@ class CoachingPlanGrader:
             if words
             else 0.0
         )
+        distinct_share = len({t.text for t in words}) / len(words) if words else 1.0
         listy = (
             len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(named) >= 2
-        )
+        ) or (len(words) >= 12 and distinct_share < 0.3)  # the same few words over and over
         uncommitted = listy or (
             not dominant and (len(critical_named) >= many or len(named) >= 4)
         )
@@ -858,8 +860,11 @@ class CoachingPlanGrader:
         lexicon: _Lexicon,
         analysis: Analysis,
         points: dict[str, tuple[str, float, str, str]],
-    ) -> tuple[CriterionResult, float]:
-        """The anti-pattern criterion: takeover, generic course, the strength as focus."""
+        focus_share: float,
+    ) -> tuple[CriterionResult, float, bool]:
+        """The anti-pattern criterion (takeover, generic course, the strength as focus), its
+        confidence change, and whether the manager coaches (no anti-pattern found). Like the
+        other criteria it earns points only in a plan with the right focus."""
         label, max_points, fb_met, fb_missed = points["approach"]
         tokens = analysis.tokens
         problems: list[str] = []
@@ -920,10 +925,16 @@ class CoachingPlanGrader:
                     [m.match for m in analysis.mentions if m.task == task and not m.negated],
                 )
             )
-        ok = not problems
-        verdict = (
-            fb_met or "You coach rather than do the seller's job, and you leave the strength alone."
-        ) if ok else " ".join(problems) + (f" {fb_missed}" if fb_missed else "")
+        coaching = not problems
+        ok = coaching and focus_share > 0
+        if not coaching:
+            verdict = " ".join(problems) + (f" {fb_missed}" if fb_missed else "")
+        elif not ok:
+            verdict = "Coaching well only counts once the plan works on the right focus."
+        else:
+            verdict = fb_met or (
+                "You coach rather than do the seller's job, and you leave the strength alone."
+            )
         return (
             CriterionResult(
                 id="approach",
@@ -935,6 +946,7 @@ class CoachingPlanGrader:
                 feedback=verdict,
             ),
             confidence,
+            coaching,
         )
 
     @staticmethod
