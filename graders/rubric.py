@@ -133,6 +133,17 @@ def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
     return analysis.sentence[m.first] in analysis.manager_sentences
 
 
+def _work_before(analysis: Analysis, m: PhraseMatch) -> bool:
+    """A selling verb or the seller's work shortly before 'myself' ('call the accounts
+    myself')."""
+    here = analysis.clause[m.first]
+    for k in range(max(0, m.first - 8), m.first):
+        text = analysis.tokens[k].text
+        if analysis.clause[k] == here and (text in _SELLING_VERBS or text in _WORK_NOUNS):
+            return True
+    return False
+
+
 def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
     """'Laura asked me to do the talking ... and I will': a request the manager takes on."""
     tokens = analysis.tokens
@@ -881,6 +892,8 @@ class CoachingPlanGrader:
                 continue  # "I will call her every Friday" is coaching, not a takeover
             if not _manager_speaks(analysis, m):
                 continue  # "tidying his CRM for him would teach nothing" is not the plan
+            if m.phrase == "myself" and not _work_before(analysis, m):
+                continue  # "honest with myself" is not doing the seller's work
             if tokens[m.last].text in _GENERIC_VERBS and not self._work_object(analysis, m):
                 continue  # "I'll handle Dana (the VP), not the deal" removes an obstacle
             request = _reported_request(tokens, m)
