@@ -41,6 +41,7 @@ below `review_threshold` (config, default 0.6) the answer goes to the instructor
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Sequence
@@ -271,11 +272,30 @@ def compile_lexicon(step: BoundStep) -> _Lexicon:
 
 
 _CACHE: dict[tuple[int, int, int], tuple[BoundStep, _Lexicon]] = {}
+_CONTENT_CACHE: dict[str, _Lexicon] = {}
 _CACHE_SIZE = 256
 
 
+def _content_key(step: BoundStep) -> str:
+    """What a compiled lexicon depends on, for scenario objects rebuilt per request (a variant
+    built for each learner): the scenario's content hash, the step itself, the derivation and
+    situation it reads, and the catalogue's tasks."""
+    scenario = step.scenario
+    parts = (
+        scenario.content_hash,
+        repr(step.step),
+        scenario.derivation.focus,
+        repr(scenario.derivation.strengths),
+        repr(sorted(scenario.situation.critical_tasks.items())),
+        scenario.profile.name,
+        repr([(t.id, t.label, t.synonyms) for t in step.catalogue.tasks.values()]),
+    )
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _lexicon_for(step: BoundStep) -> _Lexicon:
-    """The compiled lexicon of a step, cached while the step objects are alive in the cache."""
+    """The compiled lexicon of a step: cached by object identity (while the objects are held
+    in the cache) and by content, so a rebuilt copy of the same scenario compiles once."""
     key = (id(step.step), id(step.scenario), id(step.catalogue))
     hit = _CACHE.get(key)
     if hit is not None:
@@ -286,11 +306,17 @@ def _lexicon_for(step: BoundStep) -> _Lexicon:
             and cached_step.catalogue is step.catalogue
         ):
             return lexicon
-    lexicon = compile_lexicon(step)
+    content = _content_key(step)
+    found = _CONTENT_CACHE.get(content)
+    if found is None:
+        found = compile_lexicon(step)
+        if len(_CONTENT_CACHE) >= _CACHE_SIZE:
+            _CONTENT_CACHE.pop(next(iter(_CONTENT_CACHE)))
+        _CONTENT_CACHE[content] = found
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = (step, lexicon)
-    return lexicon
+    _CACHE[key] = (step, found)
+    return found
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
-from graders.base import BoundStep, ResponseError
+from graders.base import BoundStep, ResponseError, StepConfigError
 from graders.result import StepResult
 from graders.rubric import CoachingPlanGrader
+from scenarios.model import Criterion
 
 Bound = Callable[[str], BoundStep]
 
@@ -284,3 +286,45 @@ def test_two_equal_foci_land_in_label_1_even_with_the_strength(bound: Bound) -> 
         result = grade(bound, text)
         assert statuses(result)["focus"] == "partial", text
         assert label(result.score) == 1, text
+
+
+def test_authored_criteria_relabel_and_repoint(bound: Bound) -> None:
+    step = bound("plan")
+    authored = (
+        Criterion("focus", "Coaches coverage", 50.0, feedback_missed="Look at the C accounts."),
+        Criterion("approach", "Lets her do the work", 10.0),
+    )
+    custom = replace(step, step=replace(step.step, criteria=authored))
+    result = CoachingPlanGrader().grade(custom, "Motivation talks every week.")
+    focus = result.criteria[0]
+    assert (focus.label, focus.max_points) == ("Coaches coverage", 50.0)
+    assert focus.feedback.endswith("Look at the C accounts.")
+    assert result.criteria[3].max_points == 10.0
+
+
+def test_review_threshold_comes_from_config(bound: Bound) -> None:
+    step = bound("plan")
+    strict = replace(step, step=replace(step.step, config={**step.step.config,
+                                                           "review_threshold": 0.95}))
+    text = "We work on her coverage: a tiering session on her 300 accounts."
+    assert not CoachingPlanGrader().grade(step, text).needs_review
+    assert CoachingPlanGrader().grade(strict, "We work on her covrage: tiering her 300 accounts.")\
+        .needs_review
+
+
+def test_a_changed_step_is_never_graded_with_a_stale_lexicon(bound: Bound) -> None:
+    step = bound("plan")
+    text = "We work on her coverage in a weekly review with the Zanzibar team."
+    before = statuses(CoachingPlanGrader().grade(step, text))["situation"]
+    config = {**step.step.config, "situation_terms": ("Zanzibar",)}
+    changed = replace(step, step=replace(step.step, config=config))
+    after = statuses(CoachingPlanGrader().grade(changed, text))["situation"]
+    assert (before, after) == ("missed", "met")
+
+
+def test_bad_config_is_a_content_error(bound: Bound) -> None:
+    step = bound("plan")
+    for config in ({"max_chars": "lots"}, {"situation_terms": 5}):
+        broken = replace(step, step=replace(step.step, config=config))
+        with pytest.raises(StepConfigError, match="config"):
+            CoachingPlanGrader().grade(broken, "coverage")
