@@ -620,8 +620,15 @@ class CoachingPlanGrader:
         criteria = [focus_result, situation_result, action_result, approach_result]
         fuzzy_used = sum(1 for m in analysis.matches if m.fuzzy and m.key != "grader")
         confidence -= min(0.3, 0.1 * fuzzy_used)
-        feedback = [c.feedback for c in criteria if c.status != "met"]
-        feedback += [c.feedback for c in criteria if c.status == "met"]
+        # Most important first: the focus, then what the approach got wrong, then the rest;
+        # when the focus is wrong, the "only counts with the right focus" notes add nothing.
+        ordered = [focus_result, approach_result, situation_result, action_result]
+        feedback = [c.feedback for c in ordered if c.status != "met"]
+        if focus_ok <= 0:
+            feedback = [focus_result.feedback] + (
+                [approach_result.feedback] if not coaching else []
+            )
+        feedback += [c.feedback for c in ordered if c.status == "met"]
         feedback = notes + feedback + [focus_reading(step), s.feedback]
         return build_result(step, self.name, self.version, criteria, feedback, confidence)
 
