@@ -271,6 +271,8 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     message = message[:1].lower() + message[1:]
+    if message.startswith("input should be "):
+        message = "must be " + message[len("input should be ") :]
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         message += f" (got {value!r})"
     return message
