@@ -129,6 +129,18 @@ def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     return False
 
 
+def _declined(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
+    """An odd number of negators between the clause start and a takeover phrase."""
+    here = clause[m.first]
+    k = m.first - 1
+    count = 0
+    while k >= 0 and clause[k] == here:
+        if tokens[k].text in NEGATORS:
+            count += 1
+        k -= 1
+    return count % 2 == 1
+
+
 def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
     """The manager is the subject: first person in the phrase or in its sentence."""
     return analysis.sentence[m.first] in analysis.manager_sentences
@@ -918,6 +930,8 @@ class CoachingPlanGrader:
         for m in analysis.matches:
             if m.key != "takeover" or _is_negated(tokens, analysis.clause, m):
                 continue
+            if _declined(tokens, analysis.clause, m):
+                continue  # "I don't want to call her C accounts myself"
             following = [t.text for t in tokens[m.last + 1 : m.last + 3]]
             if following and following[0] in _SELLER_OBJECTS and not (
                 len(following) > 1 and following[1] in _WORK_NOUNS

@@ -328,3 +328,8 @@ def test_bad_config_is_a_content_error(bound: Bound) -> None:
         broken = replace(step, step=replace(step.step, config=config))
         with pytest.raises(StepConfigError, match="config"):
             CoachingPlanGrader().grade(broken, "coverage")
+
+
+def test_a_takeover_the_manager_rules_out_is_not_one(bound: Bound) -> None:
+    text = "I don't want to call her C accounts myself. We tier her 300 accounts together weekly."
+    assert grade(bound, text).score == 1.0
