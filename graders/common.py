@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar, cast
 
 from graders.base import BoundStep, ResponseError, StepConfigError
 from graders.result import CriterionResult, Status, StepResult
 from scenarios.model import Metric, Option, Scenario, Step, TaskCatalogue, TaskGap, TaskId
 
 DEFAULT_REVIEW_THRESHOLD = 0.6
+
+T = TypeVar("T")
+_MEMO: dict[tuple[tuple[int, ...], str], tuple[tuple[object, ...], object]] = {}
+_MEMO_SIZE = 4096
+
+
+def memo(owners: tuple[object, ...], name: str, compute: Callable[[], T]) -> T:
+    """`compute()` cached per identity of `owners` (held while cached, so ids stay unique):
+    the texts and tables a grader derives from a scenario are built once, not per answer."""
+    key = (tuple(id(o) for o in owners), name)
+    hit = _MEMO.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], owners, strict=True)):
+        return cast(T, hit[1])
+    value = compute()
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = (owners, value)
+    return value
 
 
 def status_for(points: float, max_points: float) -> Status:
@@ -72,9 +91,9 @@ def str_list_setting(step: Step, key: str) -> tuple[str, ...]:
     raise StepConfigError(f"step {step.id!r}: config.{key} must be a list of strings")
 
 
-def options_by_id(step: Step) -> dict[str, Option]:
-    """The step's options keyed by id."""
-    return {o.id: o for o in step.options}
+def options_by_id(step: Step) -> Mapping[str, Option]:
+    """The step's options keyed by id (built once per step)."""
+    return memo((step,), "options", lambda: {o.id: o for o in step.options})
 
 
 def require_option_id(step: Step, value: object, what: str = "response") -> str:
@@ -152,6 +171,10 @@ def describe_task_data(scenario: Scenario, task_id: TaskId) -> str:
 
 def focus_reading(step: BoundStep) -> str:
     """One sentence: the derived focus, its weighted gap and the data behind it."""
+    return memo((step.scenario, step.catalogue), "focus_reading", lambda: _focus_reading(step))
+
+
+def _focus_reading(step: BoundStep) -> str:
     scenario = step.scenario
     focus = scenario.derivation.focus
     label = task_label(step.catalogue, focus)
@@ -169,6 +192,14 @@ def focus_reading(step: BoundStep) -> str:
 
 def strength_reading(step: BoundStep, task_id: TaskId) -> str:
     """One sentence saying the task is a strength of this seller, with the numbers."""
+    return memo(
+        (step.scenario, step.catalogue),
+        f"strength:{task_id}",
+        lambda: _strength_reading(step, task_id),
+    )
+
+
+def _strength_reading(step: BoundStep, task_id: TaskId) -> str:
     label = task_label(step.catalogue, task_id)
     data = describe_task_data(step.scenario, task_id)
     first = step.scenario.profile.name.split()[0] if step.scenario.profile.name else "The seller"

@@ -11,6 +11,7 @@ from graders.common import (
     float_setting,
     focus_reading,
     gap_for,
+    memo,
     options_by_id,
     require_id_list,
     require_option_id,
@@ -23,6 +24,10 @@ from scenarios.model import Option, Scenario, TaskId
 
 def evidence_items(scenario: Scenario) -> dict[str, tuple[str, tuple[TaskId, ...]]]:
     """Every citable item: metric and note ids -> (what to show, the tasks it is evidence for)."""
+    return memo((scenario,), "evidence_items", lambda: _evidence_items(scenario))
+
+
+def _evidence_items(scenario: Scenario) -> dict[str, tuple[str, tuple[TaskId, ...]]]:
     items: dict[str, tuple[str, tuple[TaskId, ...]]] = {}
     for metric in scenario.profile.metrics:
         items[metric.id] = (describe_metric(metric), (metric.task,))

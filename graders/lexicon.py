@@ -205,7 +205,8 @@ TOGETHER_STEMS = frozenset(stem(w) for w in ("together", "jointly", "joint", "al
 ACTIVITY_STEMS = frozenset(stem(w) for w in (
     "review reviews reviewing debrief debriefs check build draft plan prepare practise practice "
     "rehearse roleplay role map session sessions workshop walk walks go look listen compare "
-    "slot meeting one-to-one sit sort tier rank score mark pick track agree observe shadow"
+    "slot meeting one-to-one sit sort tier rank score mark pick track agree observe shadow bring "
+    "ask"
 ).split())
 
 # Phrases that name a task only weakly: everyday words that often stand for something else

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from graders.base import BoundStep, ResponseError, StepConfigError
-from graders.common import build_result, format_number, options_by_id, require_id_list
+from graders.common import build_result, format_number, memo, options_by_id, require_id_list
 from graders.result import CriterionResult, Evidence, StepResult
 from scenarios.model import Option, Step
 
 
-def option_weights(step: BoundStep) -> dict[str, float]:
+def option_weights(step: BoundStep) -> Mapping[str, float]:
     """Criticality weight per option: the situation's weight of the option's task (0 when not
     critical). Options without tasks fall back to their position in the step key."""
+    return memo((step.step, step.scenario), "option_weights", lambda: _option_weights(step))
+
+
+def _option_weights(step: BoundStep) -> dict[str, float]:
     s = step.step
     critical = step.scenario.situation.critical_tasks
     if any(o.task is not None for o in s.options):
@@ -23,7 +29,7 @@ def option_weights(step: BoundStep) -> dict[str, float]:
     return {o.id: float(len(s.key) - position.get(o.id, len(s.key))) for o in s.options}
 
 
-def weighted_tau_score(ranking: list[str], weights: dict[str, float]) -> tuple[float, list[
+def weighted_tau_score(ranking: list[str], weights: Mapping[str, float]) -> tuple[float, list[
     tuple[str, str]
 ]]:
     """1 - the weighted normalised Kendall tau distance, and the discordant pairs (placed
@@ -91,7 +97,8 @@ class RankingGrader:
                 "criticality differs."
             ),
         )
-        messages = [criterion.feedback, "The order this job needs: " + _order_text(s, weights)]
+        order = memo((s, step.scenario), "order_text", lambda: _order_text(s, weights))
+        messages = [criterion.feedback, "The order this job needs: " + order]
         if discordant:
             worst = max(discordant, key=lambda pair: weights[pair[1]] - weights[pair[0]])
             upper, lower = by_id[worst[0]], by_id[worst[1]]
@@ -105,7 +112,7 @@ class RankingGrader:
         return build_result(step, self.name, self.version, [criterion], messages)
 
 
-def _order_text(step: Step, weights: dict[str, float]) -> str:
+def _order_text(step: Step, weights: Mapping[str, float]) -> str:
     """'A (0.35) > B = C (0.2) > D, E (not critical here)'."""
     groups: dict[float, list[Option]] = {}
     for option in step.options:

@@ -30,7 +30,8 @@ rate with two equal foci, and not at all for a wrong focus (a concrete plan for 
 is not a plan for this seller's gap); an action does not count when the manager takes the work
 over or hands it to a course. With these points the score lands in the agreed label bands:
 right focus + specific + concrete + coaching = 1.0 (label 2); right focus missing any one of
-them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus <= 0.18 (label 0).
+them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus 0 (label 0): every criterion
+earns points only in a plan whose focus is at least partly right.
 
 Only the first `max_chars` characters (config, default 3,000) are graded. Text addressed to the
 grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence falls
@@ -40,6 +41,7 @@ below `review_threshold` (config, default 0.6) the answer goes to the instructor
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Sequence
@@ -92,6 +94,7 @@ _GRADER_TAIL_MARKERS = (
     "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
     "the evaluator", "top label", "full credit",
 )
+_MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
 _GENERIC_VERBS = frozenset({"handle", "take", "do", "run", "fix", "sort", "handles"})
 _REQUEST_VERBS = frozenset({"asked", "asks", "wants", "want", "wanted", "told", "expects",
                             "expected", "pushing", "pushes"})
@@ -126,16 +129,32 @@ def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     return False
 
 
+def _declined(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
+    """An odd number of negators between the clause start and a takeover phrase."""
+    here = clause[m.first]
+    k = m.first - 1
+    count = 0
+    while k >= 0 and clause[k] == here:
+        if tokens[k].text in NEGATORS:
+            count += 1
+        k -= 1
+    return count % 2 == 1
+
+
 def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
     """The manager is the subject: first person in the phrase or in its sentence."""
-    here = analysis.sentence[m.first]
-    for k, token in enumerate(analysis.tokens):
-        if analysis.sentence[k] == here and token.text in _MANAGER_WORDS:
+    return analysis.sentence[m.first] in analysis.manager_sentences
+
+
+def _work_before(analysis: Analysis, m: PhraseMatch) -> bool:
+    """A selling verb or the seller's work shortly before 'myself' ('call the accounts
+    myself')."""
+    here = analysis.clause[m.first]
+    for k in range(max(0, m.first - 8), m.first):
+        text = analysis.tokens[k].text
+        if analysis.clause[k] == here and (text in _SELLING_VERBS or text in _WORK_NOUNS):
             return True
     return False
-
-
-_MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
 
 
 def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
@@ -265,11 +284,30 @@ def compile_lexicon(step: BoundStep) -> _Lexicon:
 
 
 _CACHE: dict[tuple[int, int, int], tuple[BoundStep, _Lexicon]] = {}
+_CONTENT_CACHE: dict[str, _Lexicon] = {}
 _CACHE_SIZE = 256
 
 
+def _content_key(step: BoundStep) -> str:
+    """What a compiled lexicon depends on, for scenario objects rebuilt per request (a variant
+    built for each learner): the scenario's content hash, the step itself, the derivation and
+    situation it reads, and the catalogue's tasks."""
+    scenario = step.scenario
+    parts = (
+        scenario.content_hash,
+        repr(step.step),
+        scenario.derivation.focus,
+        repr(scenario.derivation.strengths),
+        repr(sorted(scenario.situation.critical_tasks.items())),
+        scenario.profile.name,
+        repr([(t.id, t.label, t.synonyms) for t in step.catalogue.tasks.values()]),
+    )
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _lexicon_for(step: BoundStep) -> _Lexicon:
-    """The compiled lexicon of a step, cached while the step objects are alive in the cache."""
+    """The compiled lexicon of a step: cached by object identity (while the objects are held
+    in the cache) and by content, so a rebuilt copy of the same scenario compiles once."""
     key = (id(step.step), id(step.scenario), id(step.catalogue))
     hit = _CACHE.get(key)
     if hit is not None:
@@ -280,11 +318,17 @@ def _lexicon_for(step: BoundStep) -> _Lexicon:
             and cached_step.catalogue is step.catalogue
         ):
             return lexicon
-    lexicon = compile_lexicon(step)
+    content = _content_key(step)
+    found = _CONTENT_CACHE.get(content)
+    if found is None:
+        found = compile_lexicon(step)
+        if len(_CONTENT_CACHE) >= _CACHE_SIZE:
+            _CONTENT_CACHE.pop(next(iter(_CONTENT_CACHE)))
+        _CONTENT_CACHE[content] = found
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = (step, lexicon)
-    return lexicon
+    _CACHE[key] = (step, found)
+    return found
 
 
 @dataclass(frozen=True)
@@ -310,6 +354,8 @@ class Analysis:
     mentions: Sequence[_Mention]
     clause: Sequence[int]
     sentence: Sequence[int]
+    manager_sentences: frozenset[int]
+    """Sentences where the manager speaks in the first person singular."""
     task_weights: dict[TaskId, float]
     """Attention per task: the strongest mention per clause, summed over clauses."""
 
@@ -507,8 +553,12 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         per_clause[key] = max(per_clause.get(key, 0.0), mention.weight)
     for (task, _), weight in per_clause.items():
         weights[task] = weights.get(task, 0.0) + weight
+    manager_sentences = frozenset(
+        sentence[k] for k, t in enumerate(tokens) if t.text in _MANAGER_WORDS
+    )
     return Analysis(
-        considered, len(text) > limit, tokens, matches, mentions, clause, sentence, weights
+        considered, len(text) > limit, tokens, matches, mentions, clause, sentence,
+        manager_sentences, weights,
     )
 
 
@@ -557,7 +607,9 @@ class CoachingPlanGrader:
             return self._addressed_to_grader(step, points, analysis, grader_hits, notes)
 
         words = [t for t in analysis.tokens if t.kind == "word"]
-        if len(words) < 4:
+        if not words:
+            notes.append("Your answer is empty: write what you will work on with the seller.")
+        elif len(words) < 4:
             confidence -= 0.45
         elif len(words) < 8:
             confidence -= 0.3
@@ -570,18 +622,25 @@ class CoachingPlanGrader:
             step, lexicon, analysis, points, focus_ok
         )
         confidence += situation_conf
-        approach_result, approach_conf = self._approach(step, lexicon, analysis, points)
-        confidence += approach_conf
-        action_result, action_matches = self._action(
-            step, analysis, points, focus_ok, approach_result.status == "met"
+        approach_result, approach_conf, coaching = self._approach(
+            step, lexicon, analysis, points, focus_ok
         )
-        if action_matches and approach_result.status != "met":
+        confidence += approach_conf
+        action_result, action_matches = self._action(step, analysis, points, focus_ok, coaching)
+        if action_matches and not coaching:
             confidence -= 0.1
         criteria = [focus_result, situation_result, action_result, approach_result]
         fuzzy_used = sum(1 for m in analysis.matches if m.fuzzy and m.key != "grader")
         confidence -= min(0.3, 0.1 * fuzzy_used)
-        feedback = [c.feedback for c in criteria if c.status != "met"]
-        feedback += [c.feedback for c in criteria if c.status == "met"]
+        # Most important first: the focus, then what the approach got wrong, then the rest;
+        # when the focus is wrong, the "only counts with the right focus" notes add nothing.
+        ordered = [focus_result, approach_result, situation_result, action_result]
+        feedback = [c.feedback for c in ordered if c.status != "met"]
+        if focus_ok <= 0:
+            feedback = [focus_result.feedback] + (
+                [approach_result.feedback] if not coaching else []
+            )
+        feedback += [c.feedback for c in ordered if c.status == "met"]
         feedback = notes + feedback + [focus_reading(step), s.feedback]
         return build_result(step, self.name, self.version, criteria, feedback, confidence)
 
@@ -674,9 +733,10 @@ class CoachingPlanGrader:
             if words
             else 0.0
         )
+        distinct_share = len({t.text for t in words}) / len(words) if words else 1.0
         listy = (
             len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(named) >= 2
-        )
+        ) or (len(words) >= 12 and distinct_share < 0.3)  # the same few words over and over
         uncommitted = listy or (
             not dominant and (len(critical_named) >= many or len(named) >= 4)
         )
@@ -714,6 +774,11 @@ class CoachingPlanGrader:
                 f"Your plan centres on {task_label(step.catalogue, other)}, not on "
                 f"{focus_label}, where the largest gap is."
             )
+        plan_like = any(m.key in ("action", "situation") for m in analysis.matches)
+        if share == 0 and not weights and plan_like:
+            confidence -= 0.45  # a concrete plan about no task we recognise: read it
+        elif share == 0 and affirmed and not uncommitted and focus_weight >= 0.5 * top:
+            confidence -= 0.25  # the focus is there but another task edges it out
         if affirmed and negated:
             confidence -= 0.1
         if share == 1.0 and any(t in lexicon.strengths for t in named):
@@ -851,8 +916,11 @@ class CoachingPlanGrader:
         lexicon: _Lexicon,
         analysis: Analysis,
         points: dict[str, tuple[str, float, str, str]],
-    ) -> tuple[CriterionResult, float]:
-        """The anti-pattern criterion: takeover, generic course, the strength as focus."""
+        focus_share: float,
+    ) -> tuple[CriterionResult, float, bool]:
+        """The anti-pattern criterion (takeover, generic course, the strength as focus), its
+        confidence change, and whether the manager coaches (no anti-pattern found). Like the
+        other criteria it earns points only in a plan with the right focus."""
         label, max_points, fb_met, fb_missed = points["approach"]
         tokens = analysis.tokens
         problems: list[str] = []
@@ -862,6 +930,8 @@ class CoachingPlanGrader:
         for m in analysis.matches:
             if m.key != "takeover" or _is_negated(tokens, analysis.clause, m):
                 continue
+            if _declined(tokens, analysis.clause, m):
+                continue  # "I don't want to call her C accounts myself"
             following = [t.text for t in tokens[m.last + 1 : m.last + 3]]
             if following and following[0] in _SELLER_OBJECTS and not (
                 len(following) > 1 and following[1] in _WORK_NOUNS
@@ -869,6 +939,8 @@ class CoachingPlanGrader:
                 continue  # "I will call her every Friday" is coaching, not a takeover
             if not _manager_speaks(analysis, m):
                 continue  # "tidying his CRM for him would teach nothing" is not the plan
+            if m.phrase == "myself" and not _work_before(analysis, m):
+                continue  # "honest with myself" is not doing the seller's work
             if tokens[m.last].text in _GENERIC_VERBS and not self._work_object(analysis, m):
                 continue  # "I'll handle Dana (the VP), not the deal" removes an obstacle
             request = _reported_request(tokens, m)
@@ -913,10 +985,16 @@ class CoachingPlanGrader:
                     [m.match for m in analysis.mentions if m.task == task and not m.negated],
                 )
             )
-        ok = not problems
-        verdict = (
-            fb_met or "You coach rather than do the seller's job, and you leave the strength alone."
-        ) if ok else " ".join(problems) + (f" {fb_missed}" if fb_missed else "")
+        coaching = not problems
+        ok = coaching and focus_share > 0
+        if not coaching:
+            verdict = " ".join(problems) + (f" {fb_missed}" if fb_missed else "")
+        elif not ok:
+            verdict = "Coaching well only counts once the plan works on the right focus."
+        else:
+            verdict = fb_met or (
+                "You coach rather than do the seller's job, and you leave the strength alone."
+            )
         return (
             CriterionResult(
                 id="approach",
@@ -928,6 +1006,7 @@ class CoachingPlanGrader:
                 feedback=verdict,
             ),
             confidence,
+            coaching,
         )
 
     @staticmethod

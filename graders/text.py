@@ -118,6 +118,7 @@ class Token:
     """'word', 'number' or 'punct'."""
 
 
+@lru_cache(maxsize=65536)
 def normalise_word(word: str) -> str:
     """Case-fold, NFKC-normalise and Americanise one word."""
     w = unicodedata.normalize("NFKC", word).casefold().replace("’", "'")

@@ -302,18 +302,18 @@ def load_library(content_dir: Path | None = None) -> Library:
         if path.is_file():
             _load_situations(path, _source_name(path, root, builtin), tasks, situations, problems)
     catalogue = TaskCatalogue(tasks)
-    templates: dict[str, ScenarioTemplate] = {}
-    for root, builtin in roots:
-        templates.update(_scan_scenarios(root, builtin, problems))
     valid: dict[str, ScenarioTemplate] = {}
     defaults: dict[str, Scenario] = {}
-    for scenario_id, template in sorted(templates.items()):
-        found = lint_template(template, catalogue, situations)
-        if found:
-            problems.extend(found)
-            continue
-        valid[scenario_id] = template
-        defaults[scenario_id] = build_scenario(template, catalogue, situations, None)
+    for root, builtin in roots:
+        # Only a valid external scenario overrides a built-in one: a broken override is
+        # reported and the built-in stays available.
+        for scenario_id, template in sorted(_scan_scenarios(root, builtin, problems).items()):
+            found = lint_template(template, catalogue, situations)
+            if found:
+                problems.extend(found)
+                continue
+            valid[scenario_id] = template
+            defaults[scenario_id] = build_scenario(template, catalogue, situations, None)
     return Library(
         catalogue=catalogue,
         situations=situations,

@@ -53,9 +53,9 @@ from scenarios.source import (
 from scenarios.variants import (
     Parameter,
     Values,
-    find_unknown,
     instantiate,
     parse_parameters,
+    placeholder_problems,
     substitute,
     substitute_text,
 )
@@ -82,8 +82,8 @@ class ScenarioTemplate:
     """A parsed scenario file before a variant is chosen."""
 
     source: str
-    digest: bytes
-    """sha256 of the file bytes."""
+    raw: bytes
+    """The file's bytes (at most 1 MB): the content hash covers them."""
     data: Mapping[str, Any]
     """The front matter as parsed (placeholders still in it)."""
     lines: LineMap
@@ -112,9 +112,9 @@ class ScenarioTemplate:
         return math.prod(len(p.values) for p in self.parameters)
 
     def content_hash(self, seed: int | None) -> str:
-        """sha256 over the file bytes' digest and the seed: what results record."""
+        """sha256 of the file bytes plus the seed ('default' for None): what results record."""
         tag = "default" if seed is None else str(seed)
-        return hashlib.sha256(self.digest + b"\0seed=" + tag.encode()).hexdigest()
+        return hashlib.sha256(self.raw + b"\0seed=" + tag.encode()).hexdigest()
 
 
 def parse_template(path: Path, source: str | None = None) -> ScenarioTemplate:
@@ -142,33 +142,25 @@ def parse_template_text(raw: bytes, source: str, text: str) -> ScenarioTemplate:
     known = [p.name for p in params.parameters]
     problems: list[ScenarioError] = []
     rest = {k: v for k, v in front.items() if k != "parameters"}
-    for path, name in find_unknown(rest, known):
+    for path, message in placeholder_problems(rest, known):
         problems.append(
-            ScenarioError(
-                source,
-                format_path(path),
-                _unknown_parameter(name, known),
-                line_for(document.lines, path),
-            )
+            ScenarioError(source, format_path(path), message, line_for(document.lines, path))
         )
     for number, line in enumerate(parts.body.split("\n")):
-        for _, name in find_unknown(line, known):
-            problems.append(
-                ScenarioError(
-                    source, "body", _unknown_parameter(name, known), parts.body_line + number
-                )
-            )
+        for _, message in placeholder_problems(line, known):
+            problems.append(ScenarioError(source, "body", message, parts.body_line + number))
     if isinstance(front.get("id"), str) and "{{" in front["id"]:
         problems.append(
             ScenarioError(
                 source, "id", "the id cannot use parameters", line_for(document.lines, ("id",))
             )
         )
-    raise_all(problems)
     sections, body_problems = check_body(parts.body, parts.body_line, source)
+    if problems:
+        raise_all([*problems, *body_problems])
     return ScenarioTemplate(
         source=source,
-        digest=hashlib.sha256(raw).digest(),
+        raw=raw,
         data=front,
         lines=document.lines,
         body=parts.body,
@@ -204,20 +196,12 @@ def check_body(
                     body_line,
                 )
             )
-    exhibits = by_id.get("exhibits")
-    if exhibits is not None:
-        base = offset + exhibits.first_content_line - 1
-        for found in check_tables(exhibits.section.markdown, "body.exhibits"):
+    # Exhibits are where tables matter most, but a broken table anywhere renders as noise.
+    for part in parsed:
+        base = offset + part.first_content_line - 1
+        for found in check_tables(part.section.markdown, f"body.{part.section.id}"):
             problems.append(ScenarioError(source, found.field, found.message, base + found.line))
     return tuple(parsed), tuple(problems)
-
-
-def _unknown_parameter(name: str, known: list[str]) -> str:
-    listed = ", ".join(known) if known else "none declared"
-    return (
-        f"unknown parameter '{{{{ {name} }}}}'; declared parameters: {listed}. "
-        "Declare it under parameters: or fix the name"
-    )
 
 
 def load_scenario_file(
@@ -280,24 +264,25 @@ class _Builder:
         self.problems.append(ScenarioError(self.template.source, format_path(path), message, where))
 
     def finish(self) -> None:
-        """Raise the collected problems, if any (naming the variant when there are several)."""
+        """Raise the collected problems, if any."""
         if self.problems:
             self.fail()
 
     def fail(self) -> NoReturn:
         """Raise the collected problems (there is at least one)."""
         raise_all(self.problems)
+        # raise_all raises whenever there are problems; this keeps the NoReturn promise.
         raise ScenarioError(self.template.source, "", "invalid scenario")
 
     def build(self) -> Scenario:
-        front = {k: v for k, v in self.template.data.items()}
-        concrete = substitute(front, self.values)
+        concrete = substitute(dict(self.template.data), self.values)
         try:
             model = ScenarioModel.model_validate(concrete)
         except ValidationError as exc:
             for error in exc.errors():
                 loc = tuple(error["loc"])
                 self.problem(loc, describe_error(error, ScenarioModel))
+            self.problems.extend(self.template.body_problems)
             self.fail()
         situation = self.check_references(model)
         self.problems.extend(self.template.body_problems)

@@ -137,9 +137,12 @@ def parse_yaml(text: str, source: str, first_line: int = 1) -> YamlDocument:
             return YamlDocument(None, {(): first_line})
         lines: dict[PathKey, int] = {}
         problems: list[ScenarioError] = []
-        _collect_lines(node, (), lines, first_line, source, problems)
+        _collect_lines(node, (), lines, first_line, source, problems, set())
         if problems:
-            raise problems[0]
+            first = problems[0]
+            raise ScenarioError(
+                first.source, first.field, first.message, first.line, problems=tuple(problems)
+            )
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -162,6 +165,10 @@ def parse_yaml(text: str, source: str, first_line: int = 1) -> YamlDocument:
     return YamlDocument(data, lines)
 
 
+MAX_DEPTH = 40
+"""Deepest nesting of YAML collections accepted (scenarios need fewer than 10 levels)."""
+
+
 def _collect_lines(
     node: Node,
     path: PathKey,
@@ -169,27 +176,52 @@ def _collect_lines(
     first_line: int,
     source: str,
     problems: list[ScenarioError],
+    seen: set[int],
 ) -> None:
-    lines.setdefault(path, node.start_mark.line + first_line)
+    # A mapping value is reported at its key's line (already recorded by the caller).
+    line = lines.get(path, node.start_mark.line + first_line)
+    if isinstance(node, MappingNode | SequenceNode):
+        # An alias makes two paths share one node; aliases of aliases grow exponentially when
+        # walked, so content files may not use them at all.
+        if id(node) in seen:
+            problems.append(
+                ScenarioError(
+                    source,
+                    format_path(path),
+                    "YAML aliases (*name) and merge keys (<<) are not supported; "
+                    "write the value out",
+                    line,
+                )
+            )
+            return
+        seen.add(id(node))
+        if len(path) > MAX_DEPTH:
+            problems.append(
+                ScenarioError(
+                    source, format_path(path), f"nested deeper than {MAX_DEPTH} levels", line
+                )
+            )
+            return
+    lines.setdefault(path, line)
     if isinstance(node, MappingNode):
-        seen: dict[str, int] = {}
+        keys: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 continue
             key = str(key_node.value)
-            line = key_node.start_mark.line + first_line
-            if key in seen and key != "<<":
+            key_line = key_node.start_mark.line + first_line
+            if key in keys:
                 problems.append(
                     ScenarioError(
                         source,
                         format_path((*path, key)),
-                        f"duplicate key '{key}' (first at line {seen[key]}); keep one",
-                        line,
+                        f"duplicate key '{key}' (first at line {keys[key]}); keep one",
+                        key_line,
                     )
                 )
-            seen[key] = line
-            lines[(*path, key)] = line
-            _collect_lines(value_node, (*path, key), lines, first_line, source, problems)
+            keys[key] = key_line
+            lines[(*path, key)] = key_line
+            _collect_lines(value_node, (*path, key), lines, first_line, source, problems, seen)
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
-            _collect_lines(item, (*path, index), lines, first_line, source, problems)
+            _collect_lines(item, (*path, index), lines, first_line, source, problems, seen)

@@ -176,20 +176,39 @@ def parse_parameters(raw: object, source: str, lines: LineMap) -> ParameterSet:
     return ParameterSet(tuple(sorted(parameters, key=_by_name)))
 
 
-def find_unknown(
+def placeholder_problems(
     data: Any, known: Sequence[str], path: PathKey = ()
 ) -> Iterator[tuple[PathKey, str]]:
-    """Yield (path, name) for every {{ name }} in strings of `data` that is not a parameter."""
+    """Yield (path, message) for every unknown or malformed placeholder in strings of `data`."""
     if isinstance(data, str):
         for match in PLACEHOLDER.finditer(data):
             if match.group(1) not in known:
-                yield path, match.group(1)
+                yield path, _unknown_parameter(match.group(1), known)
+        rest = PLACEHOLDER.sub("", data)
+        if "{{" in rest or "}}" in rest:
+            start = rest.find("{{") if "{{" in rest else rest.find("}}")
+            fragment = rest[start : start + 20].split("\n")[0]
+            yield (
+                path,
+                (
+                    f"malformed placeholder near '{fragment}'; write {{{{ name }}}} with a "
+                    "declared parameter name"
+                ),
+            )
     elif isinstance(data, dict):
         for key, value in data.items():
-            yield from find_unknown(value, known, (*path, str(key)))
+            yield from placeholder_problems(value, known, (*path, str(key)))
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from find_unknown(value, known, (*path, index))
+            yield from placeholder_problems(value, known, (*path, index))
+
+
+def _unknown_parameter(name: str, known: Sequence[str]) -> str:
+    listed = ", ".join(known) if known else "none declared"
+    return (
+        f"unknown parameter '{{{{ {name} }}}}'; declared parameters: {listed}. "
+        "Declare it under parameters: or fix the name"
+    )
 
 
 def substitute(data: Any, values: Values) -> Any:

@@ -55,9 +55,17 @@ def test_non_critical_task_earns_nothing(bound: Bound) -> None:
 
 def test_citing_everything_earns_no_evidence_credit(bound: Bound) -> None:
     everything = [
-        "accounts_touched", "time_on_top_accounts", "new_opportunities", "qualified_win_rate",
-        "next_step_dated", "forecast_accuracy", "average_discount", "crm_van_dijk_expansion",
-        "manager_pipeline_review", "call_note_discount", "email_marketing_leads",
+        "accounts_touched",
+        "time_on_top_accounts",
+        "new_opportunities",
+        "qualified_win_rate",
+        "next_step_dated",
+        "forecast_accuracy",
+        "average_discount",
+        "crm_van_dijk_expansion",
+        "manager_pipeline_review",
+        "call_note_discount",
+        "email_marketing_leads",
     ]
     _, criteria, feedback = grade(bound, {"task": "coverage", "evidence": everything})
     assert criteria["evidence"] == ("missed", 0.0)

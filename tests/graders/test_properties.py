@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graders.base import BoundStep
 from graders.choice import MultiSelectGrader
-from graders.ranking import RankingGrader
+from graders.ranking import RankingGrader, weighted_tau_score
 from graders.registry import GRADERS
 from scenarios.model import Scenario, TaskCatalogue
 from tests.graders.conftest import load_catalogue, make_scenario
@@ -99,9 +100,10 @@ def test_adding_a_wrong_option_never_raises_a_multi_select_score(
         return
     extra = data.draw(st.sampled_from(wrong))
     grader = MultiSelectGrader()
-    assert grader.grade(bound("signals"), [*picked, extra]).score <= grader.grade(
-        bound("signals"), picked
-    ).score
+    assert (
+        grader.grade(bound("signals"), [*picked, extra]).score
+        <= grader.grade(bound("signals"), picked).score
+    )
 
 
 @FAST
@@ -143,3 +145,34 @@ def test_one_megabyte_strings_never_raise(unit: str) -> None:
     text = unit * (1_000_000 // len(unit))
     result = GRADERS["coaching_plan"].grade(bound("plan"), text)
     assert 0.0 <= result.score <= 1.0
+
+
+weights_strategy = st.dictionaries(
+    st.sampled_from(list("abcdefg")),
+    st.sampled_from([0.0, 0.0, 0.1, 0.2, 0.2, 0.35]),
+    min_size=2,
+)
+
+
+@FAST
+@given(weights_strategy, st.data())
+def test_swapping_tied_items_never_changes_a_ranking_score(
+    weights: dict[str, float], data: st.DataObject
+) -> None:
+    order = list(data.draw(st.permutations(sorted(weights))))
+    score, _ = weighted_tau_score(order, weights)
+    assert 0.0 <= score <= 1.0
+    tied = [(i, j) for i in range(len(order)) for j in range(i + 1, len(order))
+            if weights[order[i]] == weights[order[j]]]
+    if tied:
+        i, j = data.draw(st.sampled_from(tied))
+        swapped = order.copy()
+        swapped[i], swapped[j] = swapped[j], swapped[i]
+        assert weighted_tau_score(swapped, weights)[0] == pytest.approx(score)
+
+
+@FAST
+@given(weights_strategy)
+def test_sorting_by_weight_always_scores_one(weights: dict[str, float]) -> None:
+    order = sorted(weights, key=lambda k: -weights[k])
+    assert weighted_tau_score(order, weights)[0] == 1.0

@@ -56,7 +56,12 @@ def test_grade_attempt_is_the_weighted_sum(territory: Scenario, catalogue: TaskC
     responses = {
         "situation": "territory",
         "critical_tasks": [
-            "coverage", "prospecting", "qualification", "pipeline", "negotiation", "executive"
+            "coverage",
+            "prospecting",
+            "qualification",
+            "pipeline",
+            "negotiation",
+            "executive",
         ],
         "focus": {"task": "prospecting", "evidence": []},
         "plan": "Motivation talks every week.",

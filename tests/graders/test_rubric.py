@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
-from graders.base import BoundStep, ResponseError
+from graders.base import BoundStep, ResponseError, StepConfigError
 from graders.result import StepResult
 from graders.rubric import CoachingPlanGrader
+from scenarios.model import Criterion
 
 Bound = Callable[[str], BoundStep]
 
@@ -220,3 +222,114 @@ def test_non_text_response_is_a_response_error(bound: Bound) -> None:
 def test_hostile_text_never_raises(bound: Bound, text: str) -> None:
     result = grade(bound, text)
     assert 0.0 <= result.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["coverage " * 300, "tier weekly review 31% " * 400, "coverage, " * 300],
+)
+def test_repeating_keywords_earns_no_focus_credit(bound: Bound, text: str) -> None:
+    result = grade(bound, text)
+    assert statuses(result)["focus"] == "missed"
+    assert result.score < 0.4
+
+
+def test_a_request_the_manager_declines_is_not_a_takeover(bound: Bound) -> None:
+    text = (
+        "She asked me to take over the Van Dijk expansion. I won't - instead we tier her 300 "
+        "accounts together and review coverage weekly."
+    )
+    assert statuses(grade(bound, text))["approach"] == "met"
+
+
+def test_a_request_the_manager_accepts_is_a_takeover(bound: Bound) -> None:
+    text = (
+        "We tier her 300 accounts together. She asked me to do the talking at Van Dijk on "
+        "Thursday and I will."
+    )
+    result = grade(bound, text)
+    assert statuses(result)["approach"] == "missed"
+    assert statuses(result)["action"] == "missed"  # actions do not count under a takeover
+
+
+def test_the_problem_is_not_x_rejects_x(bound: Bound) -> None:
+    text = (
+        "The problem isn't that she can't negotiate - she's brilliant at it. We tier her 300 "
+        "accounts together and review coverage weekly."
+    )
+    assert grade(bound, text).score == 1.0
+
+
+def test_an_opening_heading_claims_the_focus(bound: Bound) -> None:
+    text = "Coverage: she talks of negotiation, and prospecting, but we tier her 300 accounts."
+    assert statuses(grade(bound, text))["focus"] == "met"
+
+
+def test_a_concrete_plan_about_no_recognisable_task_goes_to_review(bound: Bound) -> None:
+    result = grade(bound, "Every Friday we sit down together and look at the 180 of them.")
+    assert statuses(result)["focus"] == "missed"
+    assert result.needs_review
+
+
+def test_an_empty_answer_is_confidently_zero(bound: Bound) -> None:
+    result = grade(bound, "   \n\t ")
+    assert result.score == 0.0
+    assert not result.needs_review
+    assert "empty" in result.feedback[0]
+
+
+def test_two_equal_foci_land_in_label_1_even_with_the_strength(bound: Bound) -> None:
+    for text in (
+        "Coverage and negotiation - half the month each.",
+        "Coverage and prospecting, equally, with a weekly review of her 300 accounts.",
+    ):
+        result = grade(bound, text)
+        assert statuses(result)["focus"] == "partial", text
+        assert label(result.score) == 1, text
+
+
+def test_authored_criteria_relabel_and_repoint(bound: Bound) -> None:
+    step = bound("plan")
+    authored = (
+        Criterion("focus", "Coaches coverage", 50.0, feedback_missed="Look at the C accounts."),
+        Criterion("approach", "Lets her do the work", 10.0),
+    )
+    custom = replace(step, step=replace(step.step, criteria=authored))
+    result = CoachingPlanGrader().grade(custom, "Motivation talks every week.")
+    focus = result.criteria[0]
+    assert (focus.label, focus.max_points) == ("Coaches coverage", 50.0)
+    assert focus.feedback.endswith("Look at the C accounts.")
+    assert result.criteria[3].max_points == 10.0
+
+
+def test_review_threshold_comes_from_config(bound: Bound) -> None:
+    step = bound("plan")
+    strict = replace(step, step=replace(step.step, config={**step.step.config,
+                                                           "review_threshold": 0.95}))
+    text = "We work on her coverage: a tiering session on her 300 accounts."
+    assert not CoachingPlanGrader().grade(step, text).needs_review
+    assert CoachingPlanGrader().grade(strict, "We work on her covrage: tiering her 300 accounts.")\
+        .needs_review
+
+
+def test_a_changed_step_is_never_graded_with_a_stale_lexicon(bound: Bound) -> None:
+    step = bound("plan")
+    text = "We work on her coverage in a weekly review with the Zanzibar team."
+    before = statuses(CoachingPlanGrader().grade(step, text))["situation"]
+    config = {**step.step.config, "situation_terms": ("Zanzibar",)}
+    changed = replace(step, step=replace(step.step, config=config))
+    after = statuses(CoachingPlanGrader().grade(changed, text))["situation"]
+    assert (before, after) == ("missed", "met")
+
+
+def test_bad_config_is_a_content_error(bound: Bound) -> None:
+    step = bound("plan")
+    for config in ({"max_chars": "lots"}, {"situation_terms": 5}):
+        broken = replace(step, step=replace(step.step, config=config))
+        with pytest.raises(StepConfigError, match="config"):
+            CoachingPlanGrader().grade(broken, "coverage")
+
+
+def test_a_takeover_the_manager_rules_out_is_not_one(bound: Bound) -> None:
+    text = "I don't want to call her C accounts myself. We tier her 300 accounts together weekly."
+    assert grade(bound, text).score == 1.0

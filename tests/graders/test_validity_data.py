@@ -143,7 +143,6 @@ def test_bench_exits_2_on_unknown_scenario(capsys: pytest.CaptureFixture[str]) -
     assert "no labelled answers for scenario 'no-such-scenario'" in capsys.readouterr().err
 
 
-
 def _graded(answer_id: str, label: int, predicted: int) -> Graded:
     answer = parse_record(
         _good_record(id=answer_id, label=label, split=split_for(answer_id)),

@@ -47,8 +47,7 @@ def test_check_of_a_broken_directory_lists_every_problem_and_exits_1(
         "single_choice, multi_select, ranking, coaching_focus, coaching_plan",
         f"{scenarios / 'a.md'}:80: body.exhibits: malformed table: row has 1 cells but the "
         "header has 3; give every row 3 cells",
-        f"{scenarios / 'b.md'}: empty file; a content file starts with '---' and YAML "
-        "front matter",
+        f"{scenarios / 'b.md'}: empty file; a content file starts with '---' and YAML front matter",
         "3 problems in 2 files",
     ]
 

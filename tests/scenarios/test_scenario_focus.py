@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scenarios.errors import ScenarioError
@@ -194,8 +194,9 @@ def test_the_sellers_strength_is_never_the_focus(case: tuple[Situation, SellerPr
     situation, profile = case
     try:
         derivation = derive_focus(situation, profile)
-    except ScenarioError:
-        assume(False)
+    except ScenarioError as exc:
+        # Refusing to name a focus is allowed only for the documented reasons.
+        assert exc.message.split(":")[0] in ("missing data", "no gap", "ambiguous", "tie")
         return
     assert derivation.focus not in derivation.strengths
     focus_metrics = [m for m in profile.metrics if m.task == derivation.focus]

@@ -149,3 +149,28 @@ def test_a_scenario_whose_situation_is_removed_is_skipped(tmp_path: Path) -> Non
     library = load_library(tmp_path)
     assert library.problems[0].field == "situation"
     assert library.problems[0].message.startswith("unknown situation 'gone'; known: ")
+
+
+def test_a_broken_override_keeps_the_built_in_scenario(tmp_path: Path) -> None:
+    flagship = (BUILTIN_DIR / "scenarios" / "territory-rep-300-accounts.md").read_text()
+    write(
+        tmp_path / "scenarios" / "ours.md",
+        flagship.replace("focus: territory_coverage", "focus: negotiation"),
+    )
+    library = load_library(tmp_path)
+    assert [p.field for p in library.problems] == ["focus"]
+    assert library.problems[0].source == str(tmp_path / "scenarios" / "ours.md")
+    scenario = library.scenario("territory-rep-300-accounts")
+    assert scenario.source == "scenarios/library/scenarios/territory-rep-300-accounts.md"
+
+
+def test_yaml_aliases_are_rejected(tmp_path: Path, minimal_text: str) -> None:
+    text = minimal_text.replace(
+        "  facts:\n    account_count: 300\n", "  facts: &f\n    account_count: 300\n"
+    ).replace("  notes:\n", "  extra: *f\n  notes:\n")
+    write(tmp_path / "scenarios" / "alias.md", text)
+    library = load_library(tmp_path)
+    assert [str(p) for p in library.problems] == [
+        f"{tmp_path / 'scenarios' / 'alias.md'}:30: seller.extra: YAML aliases (*name) and merge "
+        "keys (<<) are not supported; write the value out"
+    ]
