@@ -110,4 +110,5 @@ def config_json() -> ResponseReturnValue:
 @bp.get("/")
 def about() -> ResponseReturnValue:
     """A page for admins: the URLs and values to register the tool with an LMS."""
-    return render_template("lti/about.html", config=canvas_config())
+    return render_template("lti/about.html", config=canvas_config(),
+                           config_url=tool_url("lti.config_json"))

@@ -286,3 +286,18 @@ def test_an_expired_launch_reference_is_refused(
     response = client.get(f"/play?launch={token}")
     assert response.status_code == 401
     assert "This launch is too old" in response.get_data(as_text=True)
+
+
+def test_module_parameter_opens_the_modules_first_scenario(
+    launch: Launcher, client: FlaskClient, app: Flask
+) -> None:
+    from course.catalogue import load_catalogue
+
+    module = load_catalogue(None, load_library()).module("coaching-the-strategic-account-seller")
+    open_player(launch, client, custom={"module": module.id})
+    assert attempt_scenario(app).id == module.scenarios[0]
+
+
+def test_unknown_module_is_named(launch: Launcher, client: FlaskClient) -> None:
+    response = launch(role="learner", custom={"module": "no-such-module"})
+    assert_rejected(client.get(response.location), "'no-such-module'", "custom parameter `module`")
