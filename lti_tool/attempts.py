@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool import content
-from lti_tool.errors import Forbidden, GradingFailed, NotFound
+from lti_tool.errors import Forbidden, GradingFailed, InvalidAnswer, NotFound
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Attempt, ResourceLink, StepResponse, StepResultRecord, User, utcnow
 
@@ -115,15 +115,27 @@ def submit(session: Session, attempt: Attempt, responses: Mapping[str, object]) 
     session.commit()
 
 
-def _grade(scenario: Scenario, responses: Mapping[str, object]) -> AttemptResult:
+def _reopen(session: Session, attempt: Attempt) -> None:
+    """Back to in progress, answers back to drafts: the learner can correct and resend."""
+    attempt.status = OPEN
+    attempt.submitted_at = None
+    for response in attempt.responses:
+        response.state = "draft"
+    session.commit()
+
+
+def _grade(session: Session, attempt: Attempt, scenario: Scenario) -> AttemptResult:
     from graders.base import ResponseError
     from graders.scoring import grade_attempt
 
     lib = content.library()
     try:
-        return grade_attempt(scenario, responses, lib.catalogue)
-    except ResponseError:
-        raise
+        return grade_attempt(scenario, drafts(attempt), lib.catalogue)
+    except ResponseError as error:
+        _reopen(session, attempt)
+        raise InvalidAnswer(
+            f"{error} Your answers are kept; correct them and submit again."
+        ) from error
     except Exception as error:
         # The answers are committed already; say so, and keep the cause for the log.
         raise GradingFailed(
@@ -135,7 +147,7 @@ def _grade(scenario: Scenario, responses: Mapping[str, object]) -> AttemptResult
 def grade(session: Session, attempt: Attempt) -> AttemptResult:
     """Grade a submitted attempt and store the result of every step with its grader version."""
     scenario = scenario_of(attempt)
-    result = _grade(scenario, drafts(attempt))
+    result = _grade(session, attempt, scenario)
     weights = {step.id: step.weight for step in scenario.steps}
     existing = {row.step_id: row for row in attempt.results}
     for step_id, step_result in result.steps.items():

@@ -151,7 +151,8 @@ def _player_page(
     scenario = attempts.scenario_of(attempt)
     return render_template(
         "learner/play.html",
-        scenario=scenario,
+        title=scenario.title,
+        summary=scenario.summary,
         sections=[(s.title, _render(s.markdown))
                   for s in scenario.sections if is_public_section(s)],
         steps=player_steps(scenario),
@@ -181,7 +182,7 @@ def submit() -> ResponseReturnValue:
     ref, token = _launch_from(request.form)
     check_csrf(ref, request.form.get("csrf_token"))
     session = get_session()
-    attempt = attempts.owned_attempt(session, ref, int(request.form.get("attempt", "0") or 0))
+    attempt = attempts.owned_attempt(session, ref, request.form.get("attempt", 0, type=int))
     if attempt.user_pk != ref.user_id:
         raise Forbidden("Only the learner who owns this attempt can submit it.")
     scenario = attempts.scenario_of(attempt)

@@ -301,3 +301,23 @@ def test_module_parameter_opens_the_modules_first_scenario(
 def test_unknown_module_is_named(launch: Launcher, client: FlaskClient) -> None:
     response = launch(role="learner", custom={"module": "no-such-module"})
     assert_rejected(client.get(response.location), "'no-such-module'", "custom parameter `module`")
+
+
+def test_a_response_the_grader_refuses_reopens_the_attempt(
+    launch: Launcher, client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graders.base import ResponseError
+
+    page, token = open_player(launch, client)
+
+    def refuse(*_: object, **__: object) -> None:
+        raise ResponseError("step 'plan': expected text")
+
+    monkeypatch.setattr("graders.scoring.grade_attempt", refuse)
+    response = submit(client, page, correct_answers(attempt_scenario(app)))
+    assert_rejected(response, "step 'plan': expected text", "correct them and submit again")
+    with db.database(app).sessions() as session:
+        attempt = session.scalars(select(Attempt)).one()
+        assert attempt.status == "in_progress"
+        assert {r.state for r in session.scalars(select(StepResponse))} == {"draft"}
+    assert client.get(f"/play?launch={token}").status_code == 200
