@@ -163,3 +163,24 @@ def _refusing_session() -> object:
             raise requests.ConnectionError("connection refused by test")
 
     return Refusing()
+
+
+def test_ags_access_token_is_reused_across_requests(demo_app: Flask) -> None:
+    from tests.conftest import wsgi_session
+
+    token_requests: list[str] = []
+
+    def counting_session() -> object:
+        session = wsgi_session(demo_app)
+        session.hooks["response"].append(
+            lambda r, *a, **k: token_requests.append(r.url) if r.url.endswith("/token") else None)
+        return session
+
+    demo_app.config["HTTP_SESSION_FACTORY"] = counting_session
+    for person in ("demo-learner-ada", "demo-learner-ben"):
+        client = demo_app.test_client()
+        page = client.get(demo_launch(client, person, "territory-rep-300-accounts"))
+        submit(client, page.get_data(as_text=True), correct_answers(attempt_scenario(demo_app)))
+    with db.database(demo_app).sessions() as session:
+        assert len(session.scalars(select(DemoScore)).all()) == 2
+    assert len(token_requests) == 1

@@ -252,3 +252,13 @@ def test_unexpected_error_rolls_back_and_shows_no_traceback(
     assert "Traceback" not in page and "exploded" not in page
     with db.database(app).sessions() as session:
         assert session.scalars(select(User)).all() == []  # the upserted user was rolled back
+
+
+def test_launch_needs_no_cookie_from_the_login(launch: Launcher, app: Flask) -> None:
+    # In an LMS iframe the login's cookies are third-party cookies that browsers drop.
+    login = launch.start()
+    token = launch.platform.sign(launch.platform.claims(login.nonce))
+    cookieless = Launcher(app.test_client(), launch.platform)
+    response = cookieless.post(token, login.state)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert urlsplit(response.location).path == "/play"

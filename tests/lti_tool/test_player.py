@@ -45,8 +45,9 @@ def open_player(launch: Launcher, client: FlaskClient, **kwargs: Any) -> tuple[s
 
 
 def attempt_scenario(app: Flask) -> Scenario:
+    """The scenario variant of the newest attempt."""
     with db.database(app).sessions() as session:
-        attempt = session.scalars(select(Attempt)).one()
+        attempt = session.scalars(select(Attempt).order_by(Attempt.id.desc()).limit(1)).one()
         return load_library().scenario(attempt.scenario_id, attempt.variant_seed)
 
 
