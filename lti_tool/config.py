@@ -32,23 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "PROXIES": 0,
 }
 """Setting name (without the COACHLAB_ prefix) -> default value; the type of the default is
-the type an environment value is converted to."""
-
-DOCS: dict[str, str] = {
-    "ENV": "development or production; production refuses the demo LMS",
-    "DATA_DIR": "folder for the tool keys, the secret key and the SQLite file",
-    "DATABASE_URL": "SQLAlchemy URL; default sqlite:///<DATA_DIR>/coachlab.sqlite3 (WAL mode)",
-    "CACHE_URL": "redis://host:port/db for several workers; default an in-process cache",
-    "SECRET_KEY": "signs launch references and form tokens; default generated into DATA_DIR",
-    "BASE_URL": "public URL of the tool (https://coachlab.example.com); default: the request host",
-    "DEMO": "1 to mount the built-in demo LMS (never in production)",
-    "CONTENT_DIR": "optional folder with your own scenarios (same layout as the library)",
-    "LAUNCH_MAX_AGE": "seconds a launch stays usable in the page",
-    "KEY_SET_CACHE_SECONDS": "seconds a platform's public key set is cached",
-    "POINTS": "maximum score sent to the LMS gradebook",
-    "TOOL_TITLE": "the tool's name shown to admins and learners",
-    "PROXIES": "number of reverse proxies in front (TLS termination); trusts their X-Forwarded-*",
-}
+the type an environment value is converted to. README.md documents each one."""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

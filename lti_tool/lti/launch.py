@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import requests
@@ -10,6 +11,7 @@ from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
 from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException
+from pylti1p3.launch_data_storage.base import DisableSessionId
 
 from lti_tool.cache import get_cache
 from lti_tool.db import get_session
@@ -36,9 +38,33 @@ class CoachlabOIDCLogin(FlaskOIDCLogin):
 
 
 class CoachlabMessageLaunch(FlaskMessageLaunch):
-    """pylti1p3's launch with the state checked against the server-side record of the login."""
+    """pylti1p3's launch with the state checked against the server-side record of the login,
+    and a refetch of the platform's key set when a cached one lacks the token's key."""
 
     _expected_nonce: str | None = None
+
+    def get_public_key(self) -> tuple[str, str]:
+        """The platform key for this token; a rotated key set is fetched again once."""
+        registration = self._registration
+        fetched = registration is not None and registration.get_key_set() is None
+        try:
+            key: tuple[str, str] = super().get_public_key()
+            return key
+        except LtiException as error:
+            url = registration.get_key_set_url() if registration is not None else None
+            if not fetched or not url or "Unable to find public key" not in str(error):
+                raise
+        # The platform rotated its keys since we cached its set: drop the stale copy.
+        assert registration is not None
+        storage = self._public_key_cache_data_storage
+        if storage is not None:
+            with DisableSessionId(storage):
+                storage.set_value(
+                    "key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest(), None, 1
+                )
+        registration.set_key_set(None)
+        key = super().get_public_key()
+        return key
 
     def validate_state(self) -> CoachlabMessageLaunch:
         """The posted state must be one our login issued in the last five minutes."""

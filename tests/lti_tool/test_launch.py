@@ -262,3 +262,26 @@ def test_launch_needs_no_cookie_from_the_login(launch: Launcher, app: Flask) -> 
     response = cookieless.post(token, login.state)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert urlsplit(response.location).path == "/play"
+
+
+def test_rotated_platform_keys_are_fetched_again(
+    launch: Launcher, app: Flask, other_keys: KeyPair
+) -> None:
+    from lti_tool.models import PlatformRegistration
+
+    with db.database(app).sessions() as session:
+        session.scalars(select(PlatformRegistration)).one().key_set = None
+        session.commit()
+    counting = CountingSession(launch.platform.keys.jwks())
+    app.config["HTTP_SESSION_FACTORY"] = lambda: counting
+    assert launch(role="learner").status_code == 302
+    counting.jwks = other_keys.jwks()  # the platform rotates to a new key
+    login = launch.start()
+    token = launch.platform.sign(launch.platform.claims(login.nonce), keys=other_keys,
+                                 kid=other_keys.kid)
+    assert launch.post(token, login.state).status_code == 302
+    assert counting.fetches == 2
+    # A token signed with a key the platform never published still fails, after one refetch.
+    login = launch.start()
+    forged = launch.platform.sign(launch.platform.claims(login.nonce), kid="unknown-kid")
+    assert_rejected(launch.post(forged, login.state), "Bad signature")
