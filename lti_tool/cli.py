@@ -44,7 +44,9 @@ def serve(host: str, port: int, demo: bool) -> None:
     if demo:
         overrides["DEMO"] = True
     if not os.environ.get("COACHLAB_BASE_URL"):
-        overrides["BASE_URL"] = f"http://{host}:{port}"
+        # Listening on every interface still needs one address a browser can open.
+        public_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        overrides["BASE_URL"] = f"http://{public_host}:{port}"
     try:
         app = create_app(overrides)
     except LtiToolError as error:

@@ -184,3 +184,21 @@ def test_ags_access_token_is_reused_across_requests(demo_app: Flask) -> None:
     with db.database(demo_app).sessions() as session:
         assert len(session.scalars(select(DemoScore)).all()) == 2
     assert len(token_requests) == 1
+
+
+def test_nrps_memberships_with_a_tool_token(demo_app: Flask) -> None:
+    from pylti1p3.names_roles import NamesRolesProvisioningService
+
+    from lti_tool.demo_lms.platform import CLIENT_ID, issuer
+    from lti_tool.lti.ags import CachedTokenServiceConnector
+    from lti_tool.lti.launch import http_session, tool_conf
+
+    with demo_app.test_request_context():
+        conf = tool_conf()
+        registration = conf.to_registration(conf.find_registration_row(issuer(), CLIENT_ID))
+        connector = CachedTokenServiceConnector(registration, http_session())
+        members = NamesRolesProvisioningService(connector, {
+            "context_memberships_url": "http://localhost/demo/nrps/demo-course-1/memberships",
+            "service_versions": ["2.0"]}).get_members()
+    assert {m["user_id"] for m in members} == {
+        "demo-learner-ada", "demo-learner-ben", "demo-instructor-ivo"}
