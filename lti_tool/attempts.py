@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool import content
@@ -107,11 +107,16 @@ def save_drafts(session: Session, attempt: Attempt, values: Mapping[str, object]
 
 def submit(session: Session, attempt: Attempt, responses: Mapping[str, object]) -> None:
     """Store the answers as submitted and COMMIT, before any grading starts."""
-    if attempt.status != OPEN:
+    # One atomic transition, so two submits racing (a double click) cannot both go through.
+    moved = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == OPEN)
+        .values(status="submitted", submitted_at=utcnow())
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        session.rollback()
         raise Forbidden("This attempt is already submitted; start a new attempt to answer again.")
     _store(attempt, responses, "submitted")
-    attempt.status = "submitted"
-    attempt.submitted_at = utcnow()
     session.commit()
 
 
