@@ -154,6 +154,12 @@ def _expand(word: str) -> tuple[str, ...]:
     return (word.replace("'", ""),)
 
 
+@lru_cache(maxsize=65536)
+def _word_forms(raw: str) -> tuple[tuple[str, str], ...]:
+    """(normalised word, stem) for each word a raw word stands for."""
+    return tuple((word, stem(word)) for word in _expand(normalise_word(raw)))
+
+
 def tokenize(text: str) -> list[Token]:
     """Tokens of `text` (words, numbers, clause punctuation), each with its original span."""
     tokens: list[Token] = []
@@ -167,8 +173,8 @@ def tokenize(text: str) -> list[Token]:
         elif first.isdigit():
             append(Token(raw, raw, start, end, "number"))
         else:
-            for word in _expand(normalise_word(raw)):
-                append(Token(word, stem(word), start, end, "word"))
+            for word, word_stem in _word_forms(raw):
+                append(Token(word, word_stem, start, end, "word"))
     return tokens
 
 
