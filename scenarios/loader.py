@@ -196,10 +196,10 @@ def check_body(
                     body_line,
                 )
             )
-    exhibits = by_id.get("exhibits")
-    if exhibits is not None:
-        base = offset + exhibits.first_content_line - 1
-        for found in check_tables(exhibits.section.markdown, "body.exhibits"):
+    # Exhibits are where tables matter most, but a broken table anywhere renders as noise.
+    for part in parsed:
+        base = offset + part.first_content_line - 1
+        for found in check_tables(part.section.markdown, f"body.{part.section.id}"):
             problems.append(ScenarioError(source, found.field, found.message, base + found.line))
     return tuple(parsed), tuple(problems)
 

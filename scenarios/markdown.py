@@ -89,13 +89,19 @@ class BodyProblem:
 
 def split_sections(body: str) -> tuple[list[BodySection], list[BodyProblem]]:
     """Split a body into its `## ` sections (headings inside code blocks do not count)."""
-    lines = body.splitlines()
+    lines = _lines(body)
     tokens = _MD.parse(body)
-    headings: list[tuple[int, str]] = []
+    # (heading line, first line after the heading, title); level 0 skips quotes and lists.
+    headings: list[tuple[int, int, str]] = []
     for index, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h2" and token.map is not None:
+        if (
+            token.type == "heading_open"
+            and token.tag == "h2"
+            and token.level == 0
+            and token.map is not None
+        ):
             title = tokens[index + 1].content.strip()
-            headings.append((token.map[0], title))
+            headings.append((token.map[0], token.map[1], title))
     problems: list[BodyProblem] = []
     first_heading = headings[0][0] if headings else len(lines)
     for number, text in enumerate(lines[:first_heading], start=1):
@@ -110,7 +116,7 @@ def split_sections(body: str) -> tuple[list[BodySection], list[BodyProblem]]:
             break
     sections: list[BodySection] = []
     seen: dict[str, int] = {}
-    for position, (start, title) in enumerate(headings):
+    for position, (start, after, title) in enumerate(headings):
         end = headings[position + 1][0] if position + 1 < len(headings) else len(lines)
         section_id = slugify(title)
         if section_id in seen:
@@ -124,13 +130,18 @@ def split_sections(body: str) -> tuple[list[BodySection], list[BodyProblem]]:
             )
             continue
         seen[section_id] = start + 1
-        content = lines[start + 1 : end]
+        content = lines[after:end]
         lead = 0
         while lead < len(content) and content[lead] == "":
             lead += 1
         text = "\n".join(content[lead:]).rstrip("\n")
-        sections.append(BodySection(Section(section_id, title, text), start + 1, start + 2 + lead))
+        sections.append(BodySection(Section(section_id, title, text), start + 1, after + 1 + lead))
     return sections, problems
+
+
+def _lines(text: str) -> list[str]:
+    """Split lines the way markdown-it does, so token line maps index this list."""
+    return re.split(r"\r\n|\r|\n", text)
 
 
 def _cells(row: str) -> list[str]:
@@ -152,7 +163,7 @@ def check_tables(markdown: str, field: str) -> list[BodyProblem]:
     Lines are 1-based relative to `markdown`. A block of pipe rows that markdown-it did not
     accept as a table (header and delimiter row disagree, or no delimiter row) is reported too.
     """
-    lines = markdown.splitlines()
+    lines = _lines(markdown)
     problems: list[BodyProblem] = []
     tokens: list[Token] = _MD.parse(markdown)
     for token in tokens:

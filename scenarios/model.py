@@ -126,11 +126,14 @@ class Step:
     weight: float
     options: tuple[Option, ...] = ()
     key: tuple[str, ...] = ()
-    """Correct option ids (choice), the expected order (ranking) or the focus task id (focus).
-    For focus and ranking steps the loader fills it from the derivation."""
+    """Correct option ids (choice), the expected order of option ids (ranking) or
+    (the option id standing for the focus task,) (coaching_focus). For focus and ranking steps
+    the loader fills it from the derivation; coaching_plan steps have no key."""
     criteria: tuple[Criterion, ...] = ()
     config: Mapping[str, object] = field(default_factory=dict)
-    """Grader-specific settings (e.g. rubric word lists, partial credit rules)."""
+    """Grader-specific settings (e.g. rubric word lists, partial credit rules). The loader adds
+    `weights` (ranking), `focus_task`, `evidence`, `strengths` (coaching_focus) and
+    `situation_terms`, `actions`, `takeover_patterns`, `focus_task` (coaching_plan)."""
     feedback: str = ""
     """The teaching explanation of the right reading, shown after submission."""
 

@@ -47,12 +47,6 @@ class TaskModel(_Strict):
     synonyms: list[str] = []
 
 
-class TasksFile(_Strict):
-    """tasks.yaml."""
-
-    tasks: list[dict[str, Any]]
-
-
 class SituationModel(_Strict):
     """One entry of situations.yaml."""
 
@@ -68,21 +62,6 @@ class SituationModel(_Strict):
             if not math.isfinite(weight) or weight <= 0:
                 raise ValueError(f"weight of {task} must be a number above 0")
         return value
-
-
-class SituationsFile(_Strict):
-    """situations.yaml."""
-
-    situations: list[dict[str, Any]]
-
-
-class ParameterModel(_Strict):
-    """A variant parameter: a list of choices or an integer range."""
-
-    choices: list[Scalar] | None = None
-    min: int | None = None
-    max: int | None = None
-    step: int | None = None
 
 
 class MetricModel(_Strict):

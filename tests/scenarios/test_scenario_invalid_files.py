@@ -86,3 +86,17 @@ def test_all_problems_of_a_file_are_reported_in_line_order(
         load_scenario_file(path, library.catalogue, library.situations)
     fields = [p.field for p in caught.value.problems]
     assert fields == ["situation", "steps[3].grader"]
+
+
+def test_a_broken_table_outside_the_exhibits_is_reported_too(
+    tmp_path: Path, library: Library, minimal_text: str
+) -> None:
+    text = minimal_text.replace(
+        "{{ seller }} owns 300 accounts.\n",
+        "{{ seller }} owns 300 accounts.\n\n| A | B |\n| --- | --- |\n| 1 | 2 | 3 |\n",
+    )
+    path = tmp_path / "t.md"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_file(path, library.catalogue, library.situations)
+    assert (caught.value.field, caught.value.line) == ("body.briefing", 78)

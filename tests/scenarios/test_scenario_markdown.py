@@ -95,3 +95,19 @@ def test_table_rows_must_match_the_header() -> None:
         (6, "malformed table: row has 1 cells but the header has 2; give every row 2 cells"),
         (7, "malformed table: row has 3 cells but the header has 2; give every row 2 cells"),
     ]
+
+
+def test_quoted_and_setext_headings() -> None:
+    body = "## Briefing\n\n> ## quoted, not a section\n\nNotes\n--------\n\nUnder setext.\n"
+    sections, problems = split_sections(body)
+    assert problems == []
+    assert [(s.section.id, s.line, s.first_content_line) for s in sections] == [
+        ("briefing", 1, 3),
+        ("notes", 5, 8),
+    ]
+    assert sections[1].section.markdown == "Under setext."
+
+
+def test_windows_line_endings_keep_line_numbers() -> None:
+    markdown = "| A | B |\r\n| --- | --- |\r\n| 1 |\r\n"
+    assert [p.line for p in check_tables(markdown, "body")] == [3]
