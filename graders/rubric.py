@@ -516,6 +516,12 @@ def analyse(step: BoundStep, text: str) -> Analysis:
     sentence_words: dict[int, set[str]] = {}
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
+    # "the month is about X", "it's all about X" claim a focus ("talk about" does not).
+    about_claims = {
+        sentence[k]
+        for k in range(1, len(tokens))
+        if tokens[k].text == "about" and tokens[k - 1].text in (BE_WORDS | {"all"})
+    }
     first_break = next((k for k, t in enumerate(tokens) if t.kind == "punct"), len(tokens))
     heading_mark = (
         first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
@@ -532,7 +538,9 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         # only describes the seller gives it as context, which weighs less.
         # "Coverage: ..." or "Coverage and negotiation - ..." opening the answer is a claim.
         heading = heading_mark and m.last < first_break
-        if heading or not same_clause.isdisjoint(FOCUS_MARKERS):
+        if heading or not same_clause.isdisjoint(FOCUS_MARKERS) or (
+            sentence[m.first] in about_claims
+        ):
             weight = 2.0
         elif not same_clause.isdisjoint(FIRST_PERSON):
             weight = 1.0
@@ -724,7 +732,7 @@ class CoachingPlanGrader:
         )
         critical_named = [t for t in named if t in lexicon.critical]
         many = max(3, math.ceil(0.6 * max(1, len(lexicon.critical))))
-        dominant = top > 0 and runner_up < 0.5 * top
+        dominant = top > 0 and runner_up <= 0.6 * top
         covered: set[int] = set()
         for m in analysis.matches:
             covered.update(range(m.first, m.last + 1))
