@@ -8,12 +8,14 @@ ids):
   British/American spelling and typo tolerance. Negated mentions in the manager's voice ("not
   negotiation", "rather than coverage", "X is not the issue") and praise ("her negotiation is
   excellent") do not name a task; a negated description of the seller ("customers never saw the
-  ROI") names the gap. Attention per task is the strongest mention per clause, summed: clauses
-  that claim a focus (focus, first, main, work on, a heading "X:") weigh 2, the manager's voice
-  1, plain description 0.5, secondary remarks half. Full credit when the focus gets the most
-  attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two equal
-  foci); nothing when another task dominates, or when the answer names most of the critical
-  tasks or is a list of keywords (not committal).
+  ROI") names the gap. Attention per task is the strongest mention per sentence, summed:
+  sentences that claim a focus (focus, main, priority, work on, "is about", an opening heading
+  "X:") weigh 2, the manager's voice 1, plain description 0.5; secondary remarks and weak
+  everyday phrases ("pipeline", "deal review") count half. Full credit when the focus gets the
+  most attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two
+  equal foci); nothing when another task dominates, when the answer names most of the critical
+  tasks (or four tasks) without one clearly leading, or when it is a list or a repetition of
+  keywords (not committal).
 - situation (21): ties the plan to this seller - the rubric's situation_terms and numbers from
   the seller's metrics, facts, notes and exhibits. The seller's name alone earns nothing (a plan
   that fits any seller after a find-and-replace of the name is generic).
