@@ -185,7 +185,7 @@ NOT_ISSUE_WORDS = frozenset({"issue", "problem", "gap", "focus", "priority", "co
                              "point", "answer", "weakness", "topic"})
 FOCUS_MARKERS = frozenset({"focus", "priority", "main", "key", "core", "primary",
                            "mainly", "mostly", "chiefly", "centre", "center", "thing", "month",
-                           "about",
+
                            "biggest", "largest", "work", "coach", "improve", "fix", "build",
                            "develop", "goal", "theme"})
 SECONDARY_MARKERS = frozenset({"once", "later", "afterwards", "secondary", "eventually",

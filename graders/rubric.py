@@ -8,12 +8,14 @@ ids):
   British/American spelling and typo tolerance. Negated mentions in the manager's voice ("not
   negotiation", "rather than coverage", "X is not the issue") and praise ("her negotiation is
   excellent") do not name a task; a negated description of the seller ("customers never saw the
-  ROI") names the gap. Attention per task is the strongest mention per clause, summed: clauses
-  that claim a focus (focus, first, main, work on, a heading "X:") weigh 2, the manager's voice
-  1, plain description 0.5, secondary remarks half. Full credit when the focus gets the most
-  attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two equal
-  foci); nothing when another task dominates, or when the answer names most of the critical
-  tasks or is a list of keywords (not committal).
+  ROI") names the gap. Attention per task is the strongest mention per sentence, summed:
+  sentences that claim a focus (focus, main, priority, work on, "is about", an opening heading
+  "X:") weigh 2, the manager's voice 1, plain description 0.5; secondary remarks and weak
+  everyday phrases ("pipeline", "deal review") count half. Full credit when the focus gets the
+  most attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two
+  equal foci); nothing when another task dominates, when the answer names most of the critical
+  tasks (or four tasks) without one clearly leading, or when it is a list or a repetition of
+  keywords (not committal).
 - situation (21): ties the plan to this seller - the rubric's situation_terms and numbers from
   the seller's metrics, facts, notes and exhibits. The seller's name alone earns nothing (a plan
   that fits any seller after a find-and-replace of the name is generic).
@@ -516,6 +518,12 @@ def analyse(step: BoundStep, text: str) -> Analysis:
     sentence_words: dict[int, set[str]] = {}
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
+    # "the month is about X", "it's all about X" claim a focus ("talk about" does not).
+    about_claims = {
+        sentence[k]
+        for k in range(1, len(tokens))
+        if tokens[k].text == "about" and tokens[k - 1].text in (BE_WORDS | {"all"})
+    }
     first_break = next((k for k, t in enumerate(tokens) if t.kind == "punct"), len(tokens))
     heading_mark = (
         first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
@@ -532,7 +540,9 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         # only describes the seller gives it as context, which weighs less.
         # "Coverage: ..." or "Coverage and negotiation - ..." opening the answer is a claim.
         heading = heading_mark and m.last < first_break
-        if heading or not same_clause.isdisjoint(FOCUS_MARKERS):
+        if heading or not same_clause.isdisjoint(FOCUS_MARKERS) or (
+            sentence[m.first] in about_claims
+        ):
             weight = 2.0
         elif not same_clause.isdisjoint(FIRST_PERSON):
             weight = 1.0
@@ -724,7 +734,7 @@ class CoachingPlanGrader:
         )
         critical_named = [t for t in named if t in lexicon.critical]
         many = max(3, math.ceil(0.6 * max(1, len(lexicon.critical))))
-        dominant = top > 0 and runner_up < 0.5 * top
+        dominant = top > 0 and runner_up <= 0.6 * top
         covered: set[int] = set()
         for m in analysis.matches:
             covered.update(range(m.first, m.last + 1))

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer  # type: ignore[import-untyped]
 from rapidfuzz import process
@@ -105,9 +106,9 @@ STOPWORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Token:
-    """One normalised token and the span of the original text it came from."""
+class Token(NamedTuple):
+    """One normalised token and the span of the original text it came from (a NamedTuple, not
+    a frozen dataclass: answers make many tokens and tuples are several times faster to build)."""
 
     text: str
     """The normalised (case-folded, American-spelled) word, or the punctuation mark."""
@@ -153,6 +154,12 @@ def _expand(word: str) -> tuple[str, ...]:
     return (word.replace("'", ""),)
 
 
+@lru_cache(maxsize=65536)
+def _word_forms(raw: str) -> tuple[tuple[str, str], ...]:
+    """(normalised word, stem) for each word a raw word stands for."""
+    return tuple((word, stem(word)) for word in _expand(normalise_word(raw)))
+
+
 def tokenize(text: str) -> list[Token]:
     """Tokens of `text` (words, numbers, clause punctuation), each with its original span."""
     tokens: list[Token] = []
@@ -166,8 +173,8 @@ def tokenize(text: str) -> list[Token]:
         elif first.isdigit():
             append(Token(raw, raw, start, end, "number"))
         else:
-            for word in _expand(normalise_word(raw)):
-                append(Token(word, stem(word), start, end, "word"))
+            for word, word_stem in _word_forms(raw):
+                append(Token(word, word_stem, start, end, "word"))
     return tokens
 
 
@@ -204,7 +211,10 @@ class PhraseMatcher:
 
     def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
         """Compile (key, phrase) entries."""
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        # Candidates by their first stem (one-word phrases) or first two stems (longer ones),
+        # so each position checks only phrases that can start there.
+        self._single: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        self._by_pair: dict[tuple[str, str], list[tuple[tuple[str, ...], str, str]]] = {}
         vocabulary: dict[str, str] = {}
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for key, phrase in entries:
@@ -212,7 +222,10 @@ class PhraseMatcher:
             if not stems or (key, stems) in seen:
                 continue
             seen.add((key, stems))
-            self._by_first.setdefault(stems[0], []).append((stems, key, phrase))
+            if len(stems) == 1:
+                self._single.setdefault(stems[0], []).append((stems, key, phrase))
+            else:
+                self._by_pair.setdefault((stems[0], stems[1]), []).append((stems, key, phrase))
             for token in tokenize(phrase):
                 if token.kind == "word":
                     vocabulary.setdefault(token.text, token.stem)
@@ -265,7 +278,7 @@ class PhraseMatcher:
         taken_until: dict[str, int] = {}
         n = len(tokens)
         for i in range(n):
-            candidates = self._by_first.get(resolved[i][0])
+            candidates = self._candidates(tokens, resolved, i)
             if not candidates:
                 continue
             best_per_key: dict[str, PhraseMatch] = {}
@@ -286,6 +299,22 @@ class PhraseMatcher:
                 matches.append(found)
                 taken_until[key] = found.last
         return matches
+
+    def _candidates(
+        self, tokens: Sequence[Token], resolved: Sequence[tuple[str, bool]], i: int
+    ) -> list[tuple[tuple[str, ...], str, str]]:
+        """Phrases that can match from token i: by its stem, and by its stem paired with the
+        next stem (after at most two filler words)."""
+        first = resolved[i][0]
+        found = list(self._single.get(first, ()))
+        n = len(tokens)
+        j = i + 1
+        while j < n and j <= i + 3:
+            found.extend(self._by_pair.get((first, resolved[j][0]), ()))
+            if tokens[j].text not in _FILLERS:
+                break
+            j += 1
+        return found
 
     @staticmethod
     def _match_at(
