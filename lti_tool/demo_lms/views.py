@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -45,8 +45,6 @@ class DemoLmsError(LtiToolError):
 
 
 def _hints() -> URLSafeTimedSerializer:
-    from flask import current_app
-
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="coachlab.demo-lms")
 
 
