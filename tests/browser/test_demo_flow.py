@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from lti_tool import create_app
-from tests.lti_tool.test_player import attempt_scenario, correct_answers
+from tests.lti_tool.flows import attempt_scenario, correct_answers
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

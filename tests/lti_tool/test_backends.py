@@ -19,7 +19,7 @@ from lti_tool import db
 from lti_tool.lti.references import load_launch
 from lti_tool.models import Attempt, Base, StepResultRecord
 from tests.conftest import Launcher, PlatformInfo, make_app
-from tests.lti_tool.test_player import attempt_scenario, correct_answers, open_player, submit
+from tests.lti_tool.flows import attempt_scenario, correct_answers, open_player, submit
 
 POSTGRES_URL = os.environ.get(
     "COACHLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -16,7 +16,7 @@ from lti_tool import db
 from lti_tool.demo_lms import register_demo_platform
 from lti_tool.models import Attempt, DemoScore
 from tests.conftest import make_app
-from tests.lti_tool.test_player import attempt_scenario, correct_answers, submit
+from tests.lti_tool.flows import attempt_scenario, correct_answers, submit
 
 
 @pytest.fixture

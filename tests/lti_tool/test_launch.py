@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,19 +16,11 @@ from lti_tool import db
 from lti_tool.keys import KeyPair
 from lti_tool.models import Context, ResourceLink, User
 from tests.conftest import CLAIM, Launcher
+from tests.lti_tool.flows import assert_rejected
 
 
 def _path(response: TestResponse) -> str:
     return urlsplit(response.location).path
-
-
-def assert_rejected(response: TestResponse, *phrases: str) -> None:
-    """A 4xx page that names the reason and shows no traceback."""
-    page = html.unescape(response.get_data(as_text=True))
-    assert 400 <= response.status_code < 500, (response.status_code, page)
-    for phrase in phrases:
-        assert phrase in page, (phrase, page)
-    assert "Traceback" not in page and 'File "' not in page
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

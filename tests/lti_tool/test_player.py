@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,75 +9,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
-from werkzeug.test import TestResponse
 
 from lti_tool import db
 from lti_tool.models import Attempt, StepResponse, StepResultRecord
 from scenarios.library import load_library
-from scenarios.model import Scenario
 from tests.conftest import Launcher
-from tests.lti_tool.test_launch import assert_rejected
-
-SCENARIO = "territory-rep-300-accounts"
-GOOD_PLAN = (
-    "Coverage is the focus: only a third of her accounts were touched while 64% of her time "
-    "goes to the top 20. This month we build a tiering of the C accounts together in a joint "
-    "territory plan session, agree a touch plan per tier, and hold a weekly coverage review. "
-    "She owns the calls; I coach, I will not take over her accounts."
+from tests.lti_tool.flows import (
+    GOOD_PLAN,
+    SCENARIO,
+    assert_rejected,
+    attempt_scenario,
+    correct_answers,
+    form_of,
+    open_player,
+    submit,
 )
-
-
-def form_of(page: str, name: str) -> str:
-    marker = f'name="{name}" value="'
-    start = page.index(marker) + len(marker)
-    return page[start:page.index('"', start)]
-
-
-def open_player(launch: Launcher, client: FlaskClient, **kwargs: Any) -> tuple[str, str]:
-    """Launch as a learner and open the player; return (page, launch token)."""
-    response = launch(role="learner", **kwargs)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    token = parse_qs(urlsplit(response.location).query)["launch"][0]
-    page = client.get(response.location)
-    assert page.status_code == 200, page.get_data(as_text=True)
-    return page.get_data(as_text=True), token
-
-
-def attempt_scenario(app: Flask) -> Scenario:
-    """The scenario variant of the newest attempt."""
-    with db.database(app).sessions() as session:
-        attempt = session.scalars(select(Attempt).order_by(Attempt.id.desc()).limit(1)).one()
-        return load_library().scenario(attempt.scenario_id, attempt.variant_seed)
-
-
-def correct_answers(scenario: Scenario) -> dict[str, str | list[str]]:
-    """A form with the right answer to every choice step and a sound plan."""
-    form: dict[str, str | list[str]] = {}
-    for step in scenario.steps:
-        if step.grader == "single_choice":
-            form[step.id] = step.key[0]
-        elif step.grader == "ranking":
-            for rank, option_id in enumerate(step.key, start=1):
-                form[f"{step.id}.rank.{option_id}"] = str(rank)
-        elif step.grader == "coaching_focus":
-            task = next(o.task for o in step.options if o.id == step.key[0])
-            form[f"{step.id}.task"] = step.key[0]
-            form[f"{step.id}.evidence"] = [
-                m.id for m in scenario.profile.metrics if m.task == task]
-        else:
-            form[step.id] = GOOD_PLAN
-    return form
-
-
-def submit(client: FlaskClient, page: str, answers: dict[str, Any], **extra: str) -> TestResponse:
-    data: dict[str, Any] = {
-        "launch": form_of(page, "launch"),
-        "csrf_token": form_of(page, "csrf_token"),
-        "attempt": form_of(page, "attempt"),
-        **answers,
-        **extra,
-    }
-    return client.post("/play/submit", data=data)
 
 
 def test_player_shows_briefing_exhibits_and_steps_but_no_answers(
