@@ -10,9 +10,9 @@ from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_tool import cache, db
+from lti_tool import cache, db, security
 from lti_tool.config import ensure_secret_key, load_config
-from lti_tool.errors import ConfigError, register_error_handlers
+from lti_tool.errors import register_error_handlers
 from lti_tool.keys import TOOL_KEY_FILE, ensure_key_pair
 
 
@@ -20,11 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then COACHLAB_* variables, then `test_config`."""
     app = Flask(__name__)
     app.config.from_mapping(load_config(test_config=test_config))
-    if app.config["DEMO"] and app.config["ENV"] == "production":
-        raise ConfigError(
-            "The demo LMS refuses to start with COACHLAB_ENV=production: it would let anyone "
-            "launch as any user. Unset COACHLAB_DEMO (or drop --demo)."
-        )
+    security.check_production(app)
     data_dir = Path(app.config["DATA_DIR"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = ensure_secret_key(data_dir)
@@ -39,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     cache.init_app(app)
     register_error_handlers(app)
+    security.init_app(app)
 
     from lti_tool import instructor, learner
     from lti_tool.lti import views as lti_views
@@ -50,17 +47,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         from lti_tool import demo_lms
 
         app.register_blueprint(demo_lms.bp)
+    security.limit_launch_endpoints(app)
 
     @app.get("/")
     def index() -> ResponseReturnValue:
         if app.config["DEMO"]:
             return redirect(url_for("demo_lms.home"))
         return redirect(url_for("lti.about"))
-
-    @app.after_request
-    def no_referrer(response: Any) -> Any:
-        # Launch references travel in URLs; keep them out of Referer headers.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
 
     return app

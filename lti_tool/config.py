@@ -30,6 +30,15 @@ DEFAULTS: dict[str, Any] = {
     "POINTS": 100,
     "TOOL_TITLE": "coachlab",
     "PROXIES": 0,
+    # security (SECURITY.md)
+    "PROXY_FIX": False,
+    "DEBUG": False,
+    "MAX_REQUEST_BYTES": 256 * 1024,
+    "RATE_LIMIT": "120 per minute",
+    "RATELIMIT_STORAGE_URL": "",
+    "REDIS_URL": "",
+    "FRAME_ANCESTORS": "",
+    "RETENTION_DAYS": 0,
 }
 """Setting name (without the COACHLAB_ prefix) -> default value; the type of the default is
 the type an environment value is converted to. README.md documents each one."""

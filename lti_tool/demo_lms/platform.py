@@ -80,6 +80,13 @@ def demo_url(path: str = "") -> str:
     return tool_url("demo_lms.home").rstrip("/") + path
 
 
+def browser_url(path: str = "") -> str:
+    """A demo LMS URL on the host the browser opens the demo on (`coachlab serve --demo` says
+    localhost, so the tool at 127.0.0.1 runs cross-site); the OIDC auth endpoint lives there,
+    so the tool's frame-ancestors and client-side storage see the LMS page's real origin."""
+    return demo_url(path).replace("://127.0.0.1", "://localhost", 1)
+
+
 def issuer() -> str:
     """The demo platform's issuer."""
     return demo_url()
@@ -137,7 +144,7 @@ def register_demo_platform(app: Flask) -> None:
             issuer=issuer(),
             client_id=CLIENT_ID,
             deployment_ids=(DEPLOYMENT_ID,),
-            auth_login_url=demo_url("/auth"),
+            auth_login_url=browser_url("/auth"),
             auth_token_url=demo_url("/token"),
             key_set_url=demo_url("/jwks.json"),
             # Inline too: the tool never has to fetch its own server's URL to verify a launch.

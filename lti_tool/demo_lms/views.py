@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -74,10 +74,13 @@ def launch() -> ResponseReturnValue:
         "target_link_uri": tool_url("lti.launch"),
         "client_id": CLIENT_ID,
         "lti_deployment_id": DEPLOYMENT_ID,
+        # LTI Client Side postMessage storage: the tool stores its login state in this page.
+        "lti_storage_target": "_parent",
     }
     login_url = tool_url("lti.login") + "?" + urlencode(params)
+    parts = urlsplit(login_url)
     return render_template("demo_lms/launch.html", person=person, scenario_id=scenario_id,
-                           login_url=login_url)
+                           login_url=login_url, tool_origin=f"{parts.scheme}://{parts.netloc}")
 
 
 def _auth_param(name: str) -> str:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
+from flask import request as flask_request
 from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
 from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
@@ -15,6 +19,7 @@ from pylti1p3.launch_data_storage.base import DisableSessionId
 
 from lti_tool.cache import get_cache
 from lti_tool.db import get_session
+from lti_tool.errors import LaunchRejected
 from lti_tool.keys import KeyPair
 from lti_tool.lti.storage import (
     CookielessCacheStorage,
@@ -23,9 +28,36 @@ from lti_tool.lti.storage import (
 )
 from lti_tool.lti.tool_config import DbToolConf
 
+STATE_COOKIE_PREFIX = "lti1p3-state-"
+"""pylti1p3's state cookie is named lti1p3-<state>, and every state starts with "state-"."""
+
+LOGIN_PARAMS = ("iss", "login_hint", "lti_message_hint", "target_link_uri", "client_id",
+                "lti_deployment_id")
+"""The login initiation parameters kept to start the same login again in a new window."""
+
+STORAGE_TARGET = "lti_storage_target"
+"""LTI Client Side postMessage storage: the frame the platform answers lti.put_data in."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How the launch is tied to the browser that started the login.
+
+    kind: "cookie" (the login's state cookie came back), "storage" (the platform's
+    client-side storage must confirm it; see lti/client_storage.html) or "none" (neither is
+    available: the launch is refused with the open-in-a-new-window page).
+    """
+
+    kind: str
+    state: str
+    record: dict[str, Any]
+
 
 class CoachlabOIDCLogin(FlaskOIDCLogin):
-    """pylti1p3's login, which also records the state it issued together with its nonce."""
+    """pylti1p3's login, which also records the state it issued together with its nonce,
+    a browser-binding secret, the platform's storage target and the login parameters."""
+
+    coachlab_state: str = ""
 
     def _prepare_redirect_url(self, launch_url: str) -> str:
         url: str = super()._prepare_redirect_url(launch_url)
@@ -33,7 +65,16 @@ class CoachlabOIDCLogin(FlaskOIDCLogin):
         storage = self._launch_data_storage
         if not isinstance(storage, CookielessCacheStorage):
             raise LtiException("the login needs the cookieless cache storage")
-        storage.remember_state(state, nonce)
+        parts = urlsplit(url)
+        storage.remember_state(
+            state, nonce,
+            binding=secrets.token_urlsafe(24),
+            storage_target=str(flask_request.values.get(STORAGE_TARGET) or ""),
+            platform_origin=f"{parts.scheme}://{parts.netloc}",
+            login={name: str(flask_request.values[name]) for name in LOGIN_PARAMS
+                   if flask_request.values.get(name)},
+        )
+        self.coachlab_state = state
         return url
 
 
@@ -42,6 +83,7 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
     and a refetch of the platform's key set when a cached one lacks the token's key."""
 
     _expected_nonce: str | None = None
+    binding: Binding | None = None
 
     def get_public_key(self) -> tuple[str, str]:
         """The platform key for this token; a rotated key set is fetched again once."""
@@ -74,10 +116,11 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
         storage = self._session_service.data_storage
         if not isinstance(storage, CookielessCacheStorage):
             raise LtiException("the launch needs the cookieless cache storage")
-        nonce = storage.nonce_for_state(state)
-        if not nonce:
+        record = storage.login_record(state)
+        if not record or not record.get("nonce"):
             raise LtiException("State not found")
-        self._expected_nonce = str(nonce)
+        self._expected_nonce = str(record["nonce"])
+        self.binding = Binding(kind=_binding_kind(state, record), state=state, record=record)
         return self
 
     def validate_nonce(self) -> CoachlabMessageLaunch:
@@ -90,6 +133,21 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
         if not self._session_service.check_nonce(nonce):
             raise LtiException("Invalid Nonce")
         return self
+
+
+def _binding_kind(state: str, record: dict[str, Any]) -> str:
+    """Which proof ties this launch to the browser that ran the login (see Binding)."""
+    cookies = flask_request.cookies
+    if cookies.get("lti1p3-" + state) == state:
+        return "cookie"
+    if any(name.startswith(STATE_COOKIE_PREFIX) for name in cookies):
+        # This browser keeps our state cookies, yet has none for this state: the login was
+        # started elsewhere and the launch forced into this browser (login CSRF).
+        raise LaunchRejected(
+            "State mismatch: this browser did not start the login this launch belongs to "
+            "(its state cookie is missing). Start the activity again from your course."
+        )
+    return "storage" if record.get("storage_target") else "none"
 
 
 def tool_keys() -> KeyPair:
@@ -120,7 +178,11 @@ def launch_storage() -> CookielessCacheStorage:
 
 
 def start_login(launch_url: str) -> Any:
-    """Answer an OIDC login initiation with the redirect to the platform's auth endpoint."""
+    """Answer an OIDC login initiation with the redirect to the platform's auth endpoint
+    (with the state cookie); when the platform offers client-side storage, with a page that
+    stores the state there first and then goes on to the same URL."""
+    from flask import make_response, render_template
+
     request = FlaskRequest()
     login = CoachlabOIDCLogin(
         request,
@@ -128,11 +190,28 @@ def start_login(launch_url: str) -> Any:
         session_service=SingleUseNonceSessionService(request),
         launch_data_storage=launch_storage(),
     )
-    return login.redirect(launch_url)
+    if not flask_request.values.get(STORAGE_TARGET):
+        return login.redirect(launch_url)
+    redirect_obj = login.get_redirect_object(launch_url)
+    auth_url = redirect_obj.get_redirect_url()
+    record = launch_storage().login_record(login.coachlab_state) or {}
+    response = make_response(render_template(
+        "lti/client_storage.html", mode="put", key=storage_key(login.coachlab_state),
+        value=record.get("binding", ""), target=record.get("storage_target", ""),
+        origin=record.get("platform_origin", ""), next_url=auth_url,
+    ))
+    login._cookie_service.update_response(response)
+    return response
 
 
-def validate_launch() -> tuple[dict[str, Any], str]:
-    """Validate the posted id_token; return its claims and pylti1p3's launch id."""
+def storage_key(state: str) -> str:
+    """The key the state's binding secret is stored under in the platform's storage."""
+    return f"coachlab-{state}"
+
+
+def validate_launch() -> tuple[dict[str, Any], str, Binding]:
+    """Validate the posted id_token; return its claims, pylti1p3's launch id and how the
+    launch is bound to the browser."""
     request = FlaskRequest()
     storage = launch_storage()
     message_launch = CoachlabMessageLaunch(
@@ -147,4 +226,6 @@ def validate_launch() -> tuple[dict[str, Any], str]:
         storage, cache_lifetime=current_app.config["KEY_SET_CACHE_SECONDS"]
     )
     body = dict(message_launch.get_launch_data())
-    return body, message_launch.get_launch_id()
+    binding = message_launch.binding
+    assert binding is not None  # validate_state ran, or get_launch_data raised
+    return body, message_launch.get_launch_id(), binding

@@ -36,13 +36,20 @@ class CookielessCacheStorage(FlaskCacheDataStorage):
         """Delete `key`; True only for the one caller that found it (single use)."""
         return bool(self._coachlab_cache.delete(self._prepare_key(key)))
 
-    def remember_state(self, state: str, nonce: str) -> None:
-        """Record that this tool's login issued `state` together with `nonce`."""
-        self.set_value(f"coachlab-state-{state}", nonce, STATE_LIFETIME)
+    def remember_state(self, state: str, nonce: str, **login: Any) -> None:
+        """Record that this tool's login issued `state` together with `nonce` (and how the
+        login reached us: `login` holds its storage target, binding secret and parameters)."""
+        self.set_value(f"coachlab-state-{state}", {"nonce": nonce, **login}, STATE_LIFETIME)
+
+    def login_record(self, state: str) -> dict[str, Any] | None:
+        """What the login that issued `state` recorded; None when never issued here."""
+        record = self.get_value(f"coachlab-state-{state}")
+        return record if isinstance(record, dict) else None
 
     def nonce_for_state(self, state: str) -> Any:
         """The nonce issued with `state`; None when never issued here (or too long ago)."""
-        return self.get_value(f"coachlab-state-{state}")
+        record = self.login_record(state)
+        return record.get("nonce") if record else None
 
 
 class SingleUseNonceSessionService(FlaskSessionService):

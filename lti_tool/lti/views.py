@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
+from lti_tool.cache import get_cache
 from lti_tool.db import get_session
-from lti_tool.errors import LtiToolError
+from lti_tool.errors import LaunchRejected, LtiToolError
 from lti_tool.launches import record_launch
 from lti_tool.lti.claims import MESSAGE_TYPE, read_claims
-from lti_tool.lti.launch import start_login, tool_conf, tool_keys, validate_launch
+from lti_tool.lti.launch import (
+    start_login,
+    storage_key,
+    tool_conf,
+    tool_keys,
+    validate_launch,
+)
 from lti_tool.lti.references import sign_launch
+from lti_tool.security import check_launch_size
 from lti_tool.urls import tool_url
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -41,10 +51,66 @@ def login() -> ResponseReturnValue:
     return response
 
 
+PENDING_LIFETIME = 120
+"""Seconds the launch page has to confirm the launch from the platform's storage."""
+
+
 @bp.post("/launch")
 def launch() -> ResponseReturnValue:
-    """Validate the id_token, record who launched what, then open the player or the overview."""
-    body, launch_id = validate_launch()
+    """Validate the id_token, check it comes back to the browser that started the login,
+    record who launched what, then open the player or the overview."""
+    check_launch_size()
+    body, launch_id, binding = validate_launch()
+    if binding.kind == "storage":
+        pending = secrets.token_urlsafe(24)
+        get_cache().set(f"coachlab-pending-{pending}", {
+            "body": body, "launch_id": launch_id, "binding": binding.record.get("binding"),
+            "login": binding.record.get("login") or {},
+        }, PENDING_LIFETIME)
+        return render_template(
+            "lti/client_storage.html", mode="get", key=storage_key(binding.state),
+            target=binding.record.get("storage_target", ""),
+            origin=binding.record.get("platform_origin", ""), pending=pending,
+            next_url=tool_url("lti.confirm_launch"),
+        )
+    if binding.kind != "cookie":
+        return new_window_page(binding.record.get("login") or {})
+    return complete_launch(body, launch_id)
+
+
+def new_window_page(login: dict[str, str]) -> ResponseReturnValue:
+    """Neither a state cookie nor the platform's storage can tie the launch to this browser:
+    refuse it, and offer to start the same login in a new window, where cookies work."""
+    return render_template(
+        "lti/new_window.html", login_url=tool_url("lti.login") + "?" + urlencode(login),
+    ), 401
+
+
+@bp.post("/launch/confirm")
+def confirm_launch() -> ResponseReturnValue:
+    """The launch page read the state's secret back from the platform's storage: finish the
+    launch when it matches the one the login stored there."""
+    pending = request.form.get("pending", "")
+    cache = get_cache()
+    record = cache.get(f"coachlab-pending-{pending}") if pending else None
+    if not isinstance(record, dict) or not cache.delete(f"coachlab-pending-{pending}"):
+        raise LaunchRejected(
+            "This launch check is unknown, already used or older than two minutes. Start the "
+            "activity again from your course."
+        )
+    value = request.form.get("value", "")
+    if not value:
+        return new_window_page(record["login"])
+    if not hmac.compare_digest(value.encode(), str(record["binding"]).encode()):
+        raise LaunchRejected(
+            "State mismatch: the state your LMS page stored for this tool does not belong to "
+            "this launch (it was started in another browser). Start the activity again."
+        )
+    return complete_launch(record["body"], record["launch_id"])
+
+
+def complete_launch(body: dict[str, Any], launch_id: str) -> ResponseReturnValue:
+    """Record a validated, browser-bound launch and open the player or the overview."""
     if body.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest":
         raise DeepLinkingUnavailable(
             "Your LMS asked coachlab to pick content (Deep Linking). Until that arrives, add the "

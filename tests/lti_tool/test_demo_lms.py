@@ -38,14 +38,24 @@ def _iframe_src(page: str) -> str:
     return html.unescape(match.group(1))
 
 
+def _auth_url(client: FlaskClient, login_url: str) -> str:
+    """The platform auth URL the tool's login page goes on to after storing its state in the
+    demo LMS (LTI client-side storage; the script does that in a browser)."""
+    login = client.get(login_url)
+    assert login.status_code == 200, login.get_data(as_text=True)
+    match = re.search(r'data-next="([^"]+)"', login.get_data(as_text=True))
+    assert match, login.get_data(as_text=True)
+    return html.unescape(match.group(1))
+
+
 def demo_launch(client: FlaskClient, person: str, scenario: str) -> str:
     """Walk the demo LMS launch like a browser; return the tool page's URL."""
     page = client.get(f"/demo/launch?person={person}&scenario={scenario}").get_data(as_text=True)
     login_url = _iframe_src(page)
     assert urlsplit(login_url).path == "/lti/login"
-    auth = client.get(login_url)
-    assert auth.status_code == 302 and urlsplit(auth.location).path == "/demo/auth"
-    form_post = client.get(auth.location).get_data(as_text=True)
+    auth = _auth_url(client, login_url)
+    assert urlsplit(auth).path == "/demo/auth"
+    form_post = client.get(auth).get_data(as_text=True)
     launched = client.post("/lti/launch", data={"id_token": _field(form_post, "id_token"),
                                                 "state": _field(form_post, "state")})
     assert launched.status_code == 302, launched.get_data(as_text=True)
@@ -97,7 +107,7 @@ def test_auth_refuses_a_foreign_redirect_uri(demo_app: Flask) -> None:
     client = demo_app.test_client()
     page = client.get("/demo/launch?person=demo-learner-ada&scenario=territory-rep-300-accounts")
     login_url = _iframe_src(page.get_data(as_text=True))
-    auth = client.get(login_url).location.replace(
+    auth = _auth_url(client, login_url).replace(
         "redirect_uri=http%3A%2F%2Flocalhost%2Flti%2Flaunch",
         "redirect_uri=https%3A%2F%2Fevil.test")
     refused = client.get(auth)

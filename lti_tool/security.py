@@ -1,0 +1,239 @@
+"""Security headers, request limits, rate limits and production guards (SECURITY.md explains).
+
+One after_request sets the Content-Security-Policy (no inline script; frame-ancestors limited
+to the registered platforms' origins), X-Content-Type-Options and Referrer-Policy. Flask-Limiter
+limits login and launch per client address. The production configuration refuses debug mode
+and the demo LMS. `redact` keeps tokens and keys out of log lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_tool.errors import ConfigError, LtiToolError
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+    from flask.typing import ResponseReturnValue
+
+log = logging.getLogger(__name__)
+
+ID_TOKEN_LIMIT = 64 * 1024
+"""Characters of a posted id_token; real ones are a few KB (a bigger one is an attack)."""
+
+RATE_LIMITED = ("lti.login", "lti.launch", "lti.confirm_launch")
+"""Endpoints a client can hit without a launch: limited per address."""
+
+FRAME_ANCESTOR_TTL = 60.0
+"""Seconds the registered platforms' origins are cached (platform add runs in another process)."""
+
+CANVAS_CLOUD_ISSUERS = {
+    "https://canvas.instructure.com": "https://*.instructure.com",
+    "https://canvas.beta.instructure.com": "https://*.instructure.com",
+    "https://canvas.test.instructure.com": "https://*.instructure.com",
+}
+"""Canvas cloud frames tools from each school's own instructure.com host, not its issuer."""
+
+
+class PayloadTooLarge(LtiToolError):
+    """The request body or the id_token is larger than the tool accepts."""
+
+    status = 413
+    title = "The request is too large"
+
+
+def origin_of(url: str) -> str | None:
+    """scheme://host[:port] of an absolute http(s) URL; None for anything else."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def platform_origins(app: Flask) -> tuple[str, ...]:
+    """The origins allowed to frame the tool: every registration's issuer and login URL
+    origins, plus COACHLAB_FRAME_ANCESTORS; cached for FRAME_ANCESTOR_TTL seconds."""
+    cached = app.extensions.get("coachlab_frame_ancestors")
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < FRAME_ANCESTOR_TTL:
+        origins: tuple[str, ...] = cached[1]
+        return origins
+    from lti_tool.db import database
+    from lti_tool.models import PlatformRegistration
+
+    found: set[str] = set()
+    try:
+        with database(app).sessions() as session:
+            rows = session.execute(
+                select(PlatformRegistration.issuer, PlatformRegistration.auth_login_url)
+            ).all()
+    except Exception:  # an unmigrated database: frame nothing but ourselves
+        log.warning("frame-ancestors: platform registrations unreadable", exc_info=True)
+        rows = []
+    for issuer, login_url in rows:
+        for url in (issuer, login_url):
+            origin = origin_of(url)
+            if origin:
+                found.add(origin)
+        if issuer in CANVAS_CLOUD_ISSUERS:
+            found.add(CANVAS_CLOUD_ISSUERS[issuer])
+    found.update(str(app.config["FRAME_ANCESTORS"]).split())
+    origins = tuple(sorted(found))
+    app.extensions["coachlab_frame_ancestors"] = (now, origins)
+    return origins
+
+
+def forget_platform_origins(app: Flask) -> None:
+    """Drop the cached frame-ancestors (after a registration changed in this process)."""
+    app.extensions.pop("coachlab_frame_ancestors", None)
+
+
+def content_security_policy(app: Flask) -> str:
+    """The policy of every response: own scripts and styles only, framed by platforms only."""
+    platforms = " ".join(platform_origins(app))
+    tool = origin_of(app.config["BASE_URL"]) or ""
+    # Forms go to the tool (the demo LMS's form_post crosses to the tool's origin).
+    form_action = " ".join(part for part in ("'self'", tool) if part)
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        f"form-action {form_action}",
+        # Only the demo LMS frames anything: the tool, on its own origin.
+        f"frame-src {form_action}",
+        f"frame-ancestors 'self' {platforms}".rstrip(),
+    ))
+
+
+def set_headers(response: Response) -> Response:
+    """after_request: the security headers (a view may set a stricter one itself)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(app))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Launch references travel in URLs; keep them out of Referer headers.
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def check_launch_size() -> None:
+    """Refuse an oversized id_token before pylti1p3 parses it."""
+    token = request.form.get("id_token") or ""
+    if len(token) > ID_TOKEN_LIMIT:
+        raise PayloadTooLarge(
+            f"The launch token is {len(token)} characters long; this tool accepts at most "
+            f"{ID_TOKEN_LIMIT}. A real LMS never sends one this large: check the platform."
+        )
+
+
+def rate_limit_storage(config: dict[str, Any] | Any) -> str:
+    """Where counters live: RATELIMIT_STORAGE_URL, else REDIS_URL, else a Redis CACHE_URL,
+    else this process's memory (fine for one process; not for several workers)."""
+    for name in ("RATELIMIT_STORAGE_URL", "REDIS_URL"):
+        if config.get(name):
+            return str(config[name])
+    cache_url = str(config.get("CACHE_URL") or "")
+    if cache_url.startswith(("redis://", "rediss://")):
+        return cache_url
+    return "memory://"
+
+
+def check_production(app: Flask) -> None:
+    """Refuse to start a production app with debug mode or the demo LMS, saying why."""
+    if app.config["ENV"] != "production":
+        return
+    if app.debug or app.config.get("DEBUG"):
+        raise ConfigError(
+            "Debug mode refuses to start with COACHLAB_ENV=production: its debugger runs any "
+            "code a visitor sends and its pages show secrets. Unset FLASK_DEBUG and "
+            "COACHLAB_DEBUG."
+        )
+    if app.config["DEMO"]:
+        raise ConfigError(
+            "The demo LMS refuses to start with COACHLAB_ENV=production: it would let anyone "
+            "launch as any user. Unset COACHLAB_DEMO (or drop --demo)."
+        )
+
+
+_SECRET_PATTERNS = (
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+    re.compile(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*"),
+)
+
+
+def redact(text: str) -> str:
+    """`text` with private keys and JWTs replaced, for log lines."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub("[redacted]", text)
+    return text
+
+
+def _too_large(error: Exception) -> ResponseReturnValue:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    log.warning("%s %s refused: body larger than %s bytes", request.method, request.path, limit)
+    message = (f"The request is larger than the {limit} bytes this tool accepts. Shorten what "
+               "you sent (an answer, or the LMS's launch) and try again.")
+    return render_template("errors/error.html", title="The request is too large",
+                           message=message), 413
+
+
+def _too_many(error: Any) -> ResponseReturnValue:
+    log.warning("%s %s refused: rate limit %s", request.method, request.path,
+                getattr(error, "description", ""))
+    message = ("Too many launches from your network in a short time "
+               f"(the limit is {getattr(error, 'description', '')}). Wait a minute, then open "
+               "the activity again from your course.")
+    return render_template("errors/error.html", title="Too many requests", message=message), 429
+
+
+def init_app(app: Flask) -> None:
+    """Install the guards, limits and headers; called once by the app factory."""
+    check_production(app)
+    proxies = int(app.config["PROXIES"] or (1 if app.config["PROXY_FIX"] else 0))
+    if proxies and not app.config["PROXIES"]:
+        # Behind a TLS-terminating proxy, request.is_secure must see the original https.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_REQUEST_BYTES"])
+    secure = app.config["BASE_URL"].startswith("https://")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    storage = rate_limit_storage(app.config)
+    if app.config["ENV"] == "production" and storage == "memory://":
+        log.warning("rate limits are counted per process; set COACHLAB_REDIS_URL in production")
+    limiter = Limiter(
+        get_remote_address, app=app, storage_uri=storage, default_limits=[],
+        enabled=bool(app.config["RATE_LIMIT"]), key_prefix="coachlab",
+    )
+    app.extensions["coachlab_limiter"] = limiter
+    app.register_error_handler(413, _too_large)
+    app.register_error_handler(429, _too_many)
+    app.after_request(set_headers)
+
+
+def limit_launch_endpoints(app: Flask) -> None:
+    """Rate-limit login and launch (after their blueprint is registered)."""
+    limiter: Limiter = app.extensions["coachlab_limiter"]
+    rate = str(app.config["RATE_LIMIT"])
+    if not rate:
+        return
+    for endpoint in RATE_LIMITED:
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(rate)(view)  # type: ignore[assignment]
