@@ -10,7 +10,7 @@ from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_tool import cache, db, security
+from lti_tool import cache, db, privacy, security
 from lti_tool.config import ensure_secret_key, load_config
 from lti_tool.errors import register_error_handlers
 from lti_tool.keys import TOOL_KEY_FILE, ensure_key_pair
@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     register_error_handlers(app)
     security.init_app(app)
+    privacy.init_app(app)
 
     from lti_tool import instructor, learner
     from lti_tool.lti import views as lti_views

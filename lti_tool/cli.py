@@ -142,6 +142,59 @@ def platform_remove(ctx: click.Context, issuer: str, client_id: str | None) -> N
         click.echo(f"removed {count} registration(s) of {issuer}")
 
 
+@main.group("learner")
+def learner_group() -> None:
+    """Personal data of one learner."""
+
+
+@learner_group.command("erase")
+@click.option("--issuer", required=True, help="The learner's platform issuer (iss).")
+@click.option("--subject", required=True, help="The learner's user id on that platform (sub).")
+@click.option("--yes", is_flag=True, help="Erase without asking for confirmation.")
+@click.pass_context
+def learner_erase(ctx: click.Context, issuer: str, subject: str, yes: bool) -> None:
+    """Erase one learner's name, email, answers and attempts (anonymised scores stay)."""
+    from lti_tool.privacy import erase_learner
+
+    app = _app(ctx)
+    if not yes:
+        click.confirm(f"Erase every answer and attempt of {subject} from {issuer}? "
+                      "This cannot be undone", abort=True)
+    with db.database(app).sessions() as session:
+        try:
+            erased = erase_learner(session, issuer, subject)
+        except LtiToolError as error:
+            raise click.ClickException(error.message) from None
+    click.echo(f"erased learner {subject} of {issuer}: {erased.attempts} attempt(s), "
+               f"{erased.answers} answer(s) removed; {erased.step_scores_kept} step score(s) "
+               "kept without any link to the learner")
+
+
+@main.group("retention")
+def retention_group() -> None:
+    """Delete data older than COACHLAB_RETENTION_DAYS."""
+
+
+@retention_group.command("purge")
+@click.option("--days", type=int, default=None,
+              help="Override COACHLAB_RETENTION_DAYS for this run.")
+@click.pass_context
+def retention_purge(ctx: click.Context, days: int | None) -> None:
+    """Delete attempts older than the retention period (anonymised scores stay)."""
+    from lti_tool.privacy import purge_expired
+
+    app = _app(ctx)
+    keep_days = int(app.config["RETENTION_DAYS"]) if days is None else days
+    if keep_days <= 0:
+        click.echo("retention is off (COACHLAB_RETENTION_DAYS=0): nothing purged")
+        return
+    with db.database(app).sessions() as session:
+        purged = purge_expired(session, keep_days)
+    click.echo(f"purged {purged.attempts} attempt(s) older than {keep_days} days "
+               f"({purged.answers} answer(s)); {purged.step_scores_kept} step score(s) kept "
+               "anonymised")
+
+
 def _mount_optional(group: click.Group) -> None:
     """Mount the content and grading commands of the core packages when they exist."""
     for module_name, attributes in (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from flask import render_template
+from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ def register_error_handlers(app: Flask) -> None:
 
     from graders.base import ResponseError
     from lti_tool.db import rollback_request_session
+    from lti_tool.security import redact
     from scenarios.errors import ScenarioError
 
     @app.errorhandler(LtiToolError)
@@ -143,13 +144,19 @@ def register_error_handlers(app: Flask) -> None:
         rollback_request_session()
         if error.status >= 500:
             log.error("%s: %s", error.title, error.message, exc_info=error.__cause__)
+        else:
+            log.warning("%s %s refused (%s): %s", request.method, request.path, error.status,
+                        redact(error.message))
         return _page(error.title, error.message, error.status)
 
     @app.errorhandler(LtiException)
     @app.errorhandler(OIDCException)
     def lti_error(error: Exception) -> ResponseReturnValue:
         rollback_request_session()
-        return _page("The launch was rejected", explain_lti_error(str(error)), 400)
+        reason = explain_lti_error(str(error))
+        # The reason, never the token or a key: redact drops anything JWT- or PEM-shaped.
+        log.warning("%s %s rejected: %s", request.method, request.path, redact(reason))
+        return _page("The launch was rejected", reason, 400)
 
     @app.errorhandler(ScenarioError)
     def scenario_error(error: ScenarioError) -> ResponseReturnValue:

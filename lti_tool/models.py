@@ -214,3 +214,30 @@ class DemoScore(Base):
     grading_progress: Mapped[str] = mapped_column(String(32), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- security: anonymised aggregates kept after erasure and retention (issue 9) ---
+
+
+class AnonymousStepScore(Base):
+    """One graded step of an erased or expired attempt: the score, with no link to a person."""
+
+    __tablename__ = "anonymous_step_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform_registrations.id", ondelete="SET NULL"), index=True
+    )
+    resource_link_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="SET NULL"), index=True
+    )
+    scenario_id: Mapped[str] = mapped_column(String(255))
+    scenario_version: Mapped[str] = mapped_column(String(64), default="")
+    step_id: Mapped[str] = mapped_column(String(255))
+    score: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float, default=0.0)
+    grader: Mapped[str] = mapped_column(String(64), default="")
+    grader_version: Mapped[str] = mapped_column(String(32), default="")
+    # The month only: an exact timestamp could re-identify the learner from access logs.
+    graded_month: Mapped[str] = mapped_column(String(7), default="")
+    reason: Mapped[str] = mapped_column(String(16), default="")

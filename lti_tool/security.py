@@ -237,3 +237,67 @@ def limit_launch_endpoints(app: Flask) -> None:
         view = app.view_functions.get(endpoint)
         if view is not None:
             app.view_functions[endpoint] = limiter.limit(rate)(view)  # type: ignore[assignment]
+
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+
+_OBJECT_CLAIMS = (
+    CLAIM + "context", CLAIM + "resource_link", CLAIM + "custom", CLAIM + "launch_presentation",
+    CLAIM + "tool_platform", "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint",
+    "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice",
+    "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings",
+)
+_STRING_CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email", "nonce",
+                  CLAIM + "message_type", CLAIM + "version", CLAIM + "deployment_id",
+                  CLAIM + "target_link_uri")
+
+
+def _reject(message: str) -> LtiToolError:
+    from lti_tool.errors import LaunchRejected
+
+    return LaunchRejected(message)
+
+
+def check_claims(body: dict[str, Any], login: dict[str, Any]) -> None:
+    """Refuse a signed launch whose claims have the wrong shape or audience, or that answers
+    a login started for another platform; names the claim (pylti1p3 checks neither)."""
+    for name in _STRING_CLAIMS:
+        if name in body and not isinstance(body[name], str):
+            raise _reject(f"Malformed claims: {name} must be a string, got "
+                          f"{type(body[name]).__name__}.")
+    for name in ("iss", "sub", CLAIM + "deployment_id", CLAIM + "message_type"):
+        if not body.get(name):
+            raise _reject(f"Malformed claims: the required claim {name} is missing or empty.")
+    for name in _OBJECT_CLAIMS:
+        if name in body and not isinstance(body[name], dict):
+            raise _reject(f"Malformed claims: {name} must be a JSON object, got "
+                          f"{type(body[name]).__name__}.")
+    roles = body.get(CLAIM + "roles", [])
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise _reject(f"Malformed claims: {CLAIM}roles must be a list of strings.")
+    custom = body.get(CLAIM + "custom") or {}
+    if not all(isinstance(v, str | int | float | bool) for v in custom.values()):
+        raise _reject(f"Malformed claims: the values of {CLAIM}custom must be strings.")
+    for name in (CLAIM + "context", CLAIM + "resource_link"):
+        if name in body and not isinstance(body[name].get("id", ""), str | int):
+            raise _reject(f"Malformed claims: {name}.id must be a string.")
+    aud = body.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if not audiences or not all(isinstance(a, str) and a for a in audiences):
+        raise _reject("Malformed claims: aud must be a client id or a list of them.")
+    azp = body.get("azp")
+    client_id = audiences[0]
+    if len(audiences) > 1 and azp is None:
+        raise _reject("Wrong azp: the token names several audiences but no azp (authorized "
+                      "party); it must name this tool's client id.")
+    if azp is not None and azp != client_id:
+        raise _reject(f"Wrong azp: the token is authorized for {azp!r}, not for this tool's "
+                      f"client id {client_id!r}.")
+    started_for = login.get("iss")
+    if started_for and started_for != body.get("iss"):
+        raise _reject(f"Platform mismatch: the login was started for {started_for!r} but the "
+                      f"launch token comes from {body.get('iss')!r}. Start the activity again.")
+    login_client = login.get("client_id")
+    if login_client and login_client != client_id:
+        raise _reject(f"Platform mismatch: the login was started for client {login_client!r} "
+                      f"but the token is for {client_id!r}. Start the activity again.")

@@ -134,6 +134,15 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
             raise LtiException("Invalid Nonce")
         return self
 
+    def validate_message(self) -> CoachlabMessageLaunch:
+        """Claim shapes, azp and the login's platform first, then pylti1p3's own checks."""
+        from lti_tool.security import check_claims
+
+        record = self.binding.record if self.binding is not None else {}
+        check_claims(dict(self._get_jwt_body()), record.get("login") or {})
+        super().validate_message()
+        return self
+
 
 def _binding_kind(state: str, record: dict[str, Any]) -> str:
     """Which proof ties this launch to the browser that ran the login (see Binding)."""
