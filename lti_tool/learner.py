@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 bp = Blueprint("learner", __name__)
 
 FREE_TEXT_LIMIT = 5000
-"""Characters kept of a free-text answer (graders handle length; the database need not)."""
+"""Characters a free-text answer may have; a longer one is refused with this limit named."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,11 @@ def _parse_step(step: Step, form: MultiDict[str, str]) -> tuple[object | None, s
         if not evidence:
             return focus, "tick the evidence that shows the gap"
         return focus, None
-    text = (form.get(step.id) or "").strip()[:FREE_TEXT_LIMIT]
+    text = (form.get(step.id) or "").strip()
+    if len(text) > FREE_TEXT_LIMIT:
+        # Refused whole, never cut silently; the previous draft stays as it was.
+        return None, (f"shorten your answer to at most {FREE_TEXT_LIMIT} characters "
+                      f"(it has {len(text)})")
     return (text or None), (None if text else "write your answer")
 
 
