@@ -261,6 +261,13 @@ def _reject(message: str) -> LtiToolError:
 def check_claims(body: dict[str, Any], login: dict[str, Any]) -> None:
     """Refuse a signed launch whose claims have the wrong shape or audience, or that answers
     a login started for another platform; names the claim (pylti1p3 checks neither)."""
+    check_claim_shapes(body)
+    check_audience(body, login)
+
+
+def check_claim_shapes(body: dict[str, Any]) -> None:
+    """Refuse claims of the wrong JSON type before anything (pylti1p3, the database) uses
+    them; runs before the signature check too, so it must only reject, never trust."""
     for name in _STRING_CLAIMS:
         if name in body and not isinstance(body[name], str):
             raise _reject(f"Malformed claims: {name} must be a string, got "
@@ -285,6 +292,15 @@ def check_claims(body: dict[str, Any], login: dict[str, Any]) -> None:
     audiences = aud if isinstance(aud, list) else [aud]
     if not audiences or not all(isinstance(a, str) and a for a in audiences):
         raise _reject("Malformed claims: aud must be a client id or a list of them.")
+    if "azp" in body and not isinstance(body["azp"], str):
+        raise _reject("Malformed claims: azp must be a string.")
+
+
+def check_audience(body: dict[str, Any], login: dict[str, Any]) -> None:
+    """azp must name this tool when there are several audiences; the token must answer a
+    login started for its own platform (issuer and client id)."""
+    aud = body.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
     azp = body.get("azp")
     client_id = audiences[0]
     if len(audiences) > 1 and azp is None:

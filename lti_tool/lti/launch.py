@@ -134,6 +134,14 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
             raise LtiException("Invalid Nonce")
         return self
 
+    def validate_jwt_format(self) -> CoachlabMessageLaunch:
+        """pylti1p3's format check, then the claims' JSON types before anything uses them."""
+        from lti_tool.security import check_claim_shapes
+
+        super().validate_jwt_format()
+        check_claim_shapes(dict(self._get_jwt_body()))
+        return self
+
     def validate_message(self) -> CoachlabMessageLaunch:
         """Claim shapes, azp and the login's platform first, then pylti1p3's own checks."""
         from lti_tool.security import check_claims
