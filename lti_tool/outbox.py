@@ -423,7 +423,9 @@ def _classify(reply: ags.AgsReply, now: datetime) -> _Outcome:
         wait = retry_after_seconds(reply.headers.get("Retry-After"), now)
         return _Outcome(PENDING, code, f"the LMS asked to slow down (429): {text}", wait)
     if code in (401, 408) or code >= 500:
-        return _Outcome(PENDING, code, f"the LMS answered {code}: {text}")
+        # A 503 may say when to come back, too.
+        wait = retry_after_seconds(reply.headers.get("Retry-After"), now) if code == 503 else None
+        return _Outcome(PENDING, code, f"the LMS answered {code}: {text}", wait)
     if MOODLE_NOT_GRADABLE.lower() in text.lower():
         return _Outcome(REJECTED, code, "the LMS refused the score for this user (Moodle's "
                         f"'{MOODLE_NOT_GRADABLE}': the user is not gradable in the course, e.g. "
@@ -479,10 +481,13 @@ def _record(app: Flask, row_id: int, token: str, outcome: _Outcome, now: datetim
             rng: random.Random) -> str:
     """Store the try and the row's new state; returns the report bucket."""
     with database(app).sessions() as session, session.begin():
+        # Write first: on SQLite this takes the write lock before anything is read.
+        session.execute(update(OutboxItem).where(OutboxItem.id == row_id)
+                        .values(attempts=OutboxItem.attempts + 1)
+                        .execution_options(synchronize_session=False))
         row = session.get(OutboxItem, row_id)
         if row is None:
             return REJECTED
-        row.attempts += 1
         row.last_status_code = outcome.status_code
         row.tries = [*row.tries, {"at": now.isoformat(), "status_code": outcome.status_code,
                                   "error": outcome.error, "outcome": outcome.status,

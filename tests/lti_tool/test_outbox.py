@@ -201,6 +201,14 @@ def test_429_waits_for_retry_after_in_seconds(tool: Flask, lms: FakeLms) -> None
     assert [t["status_code"] for t in outbox_row(tool, row_id or 0).tries] == [429, 200]
 
 
+def test_503_with_retry_after_waits_as_asked(tool: Flask, lms: FakeLms) -> None:
+    row_id = enqueue(tool, seed_attempt(tool, register(tool, lms), endpoint(lms)))
+    lms.script.append(Scripted(503, "upgrading", {"Retry-After": "900"}))
+    start = later(1)
+    assert deliver_due(tool, now=start).retrying == 1
+    assert as_utc(outbox_row(tool, row_id or 0).next_try_at) == start + timedelta(seconds=900)
+
+
 def test_429_waits_for_retry_after_as_an_http_date(tool: Flask, lms: FakeLms) -> None:
     row_id = enqueue(tool, seed_attempt(tool, register(tool, lms), endpoint(lms)))
     start = later(1).replace(microsecond=0)
@@ -484,3 +492,18 @@ def test_lineitems_only_without_a_lineitem_scope_is_rejected(tool: Flask, lms: F
     row_id = enqueue(tool, seed_attempt(tool, register(tool, lms), claim))
     assert deliver_due(tool, now=later(1)).rejected == 1
     assert "column management" in (outbox_row(tool, row_id or 0).last_error or "")
+
+
+def test_a_module_placements_created_line_item_is_labelled_with_the_module(
+    tool: Flask, lms: FakeLms
+) -> None:
+    registration = register(tool, lms)
+    attempt_id = seed_attempt(tool, registration, endpoint(lms, lineitem=None))
+    with db.database(tool).sessions() as session:
+        session.execute(update(ResourceLink).values(module_id="coaching-the-territory-seller",
+                                                    scenario_id=None))
+        session.commit()
+    enqueue(tool, attempt_id)
+    assert deliver_due(tool, now=later(1)).delivered == 1
+    assert (lms.lineitems[0]["label"], lms.lineitems[0]["resourceId"]) == (
+        "Coaching the territory seller", "coaching-the-territory-seller")
