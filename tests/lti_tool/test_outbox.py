@@ -103,6 +103,22 @@ def test_placement_points_set_score_maximum(tool: Flask, lms: FakeLms) -> None:
     assert (payload["scoreGiven"], payload["scoreMaximum"]) == (5.0, 10.0)
 
 
+@pytest.mark.parametrize(("policy", "expected"), [
+    (None, 90.0), ("best", 90.0), ("last", 40.0), ("mean", 65.0)])
+def test_score_given_follows_the_placements_attempt_policy(
+    tool: Flask, lms: FakeLms, policy: str | None, expected: float
+) -> None:
+    registration = register(tool, lms)
+    seed_attempt(tool, registration, endpoint(lms), score=0.9)
+    seed_attempt(tool, registration, endpoint(lms), score=0.1, status="in_progress")
+    latest = seed_attempt(tool, registration, endpoint(lms), score=0.4)
+    if policy:
+        with db.database(tool).sessions() as session:
+            session.execute(update(ResourceLink).values(settings={"attempt_policy": policy}))
+            session.commit()
+    assert outbox_row(tool, enqueue(tool, latest) or 0).payload["scoreGiven"] == expected
+
+
 def test_pending_manual_while_a_step_awaits_review(tool: Flask, lms: FakeLms) -> None:
     registration = register(tool, lms)
     attempt_id = seed_attempt(tool, registration, endpoint(lms), status="graded")
