@@ -469,6 +469,22 @@ def test_moodle_clears_a_pending_manual_grade_until_fully_graded(
     assert "pending manual grading" in pending_manual_notice(None)
 
 
+def test_canvas_ignores_a_pending_manual_score_until_it_is_graded(tool: Flask) -> None:
+    with serving(canvas=True) as canvas:
+        attempt_id = seed_attempt(tool, register(tool, canvas), endpoint(canvas),
+                                  status="needs_review")
+        enqueue(tool, attempt_id)
+        assert deliver_due(tool, now=later(1)).delivered == 1
+        assert canvas.stored("learner-1") is None  # accepted, but no grade yet
+        with db.database(tool).sessions() as session:
+            session.execute(update(Attempt).values(status="overridden"))
+            session.commit()
+        enqueue(tool, attempt_id)
+        assert deliver_due(tool, now=later(2)).delivered == 1
+        graded = canvas.stored("learner-1")
+        assert graded is not None and graded["gradingProgress"] == "FullyGraded"
+
+
 # --- line items --------------------------------------------------------------------------
 
 
