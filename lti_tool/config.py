@@ -30,6 +30,13 @@ DEFAULTS: dict[str, Any] = {
     "POINTS": 100,
     "TOOL_TITLE": "coachlab",
     "PROXIES": 0,
+    "INPROCESS_WORKER": True,
+    "WORKER_INTERVAL": 5.0,
+    "AGS_TIMEOUT": 10.0,
+    "OUTBOX_MAX_TRIES": 30,
+    "OUTBOX_BACKOFF_SECONDS": 30.0,
+    "OUTBOX_BACKOFF_MAX_SECONDS": 3600.0,
+    "OUTBOX_LEASE_SECONDS": 120.0,
     # security (SECURITY.md)
     "PROXY_FIX": False,
     "DEBUG": False,
@@ -56,6 +63,11 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         if lowered in _FALSE:
             return False
         raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a boolean; use 1 or 0")
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a number (seconds)") from None
     if isinstance(default, int):
         try:
             return int(raw)

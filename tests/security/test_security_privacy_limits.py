@@ -102,6 +102,22 @@ def test_retention_purges_old_attempts_and_keeps_anonymous_scores(
         assert purge_expired(session, 0).attempts == 0
 
 
+def test_the_worker_runs_the_retention_purge(
+    launch: Launcher, client: FlaskClient, app: Flask, runner: FlaskCliRunner
+) -> None:
+    _two_learners(launch, client, app)
+    with db.database(app).sessions() as session:
+        for attempt in session.scalars(select(Attempt)):
+            attempt.created_at = attempt.created_at - timedelta(days=40)
+        session.commit()
+    app.config["RETENTION_DAYS"] = 30
+    result = runner.invoke(main, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "retention purged 2 attempt(s) older than 30 days" in result.output
+    with db.database(app).sessions() as session:
+        assert session.scalars(select(Attempt)).all() == []
+
+
 def test_login_and_launch_are_rate_limited_with_a_429_page(
     tmp_path: Path, platform_keys: Any
 ) -> None:
