@@ -102,8 +102,10 @@ def content_security_policy(app: Flask) -> str:
     """The policy of every response: own scripts and styles only, framed by platforms only."""
     platforms = " ".join(platform_origins(app))
     tool = origin_of(app.config["BASE_URL"]) or ""
-    # Forms go to the tool (the demo LMS's form_post crosses to the tool's origin).
-    form_action = " ".join(part for part in ("'self'", tool) if part)
+    # Forms go to the tool (the demo LMS's form_post crosses to the tool's origin) or, with a
+    # Deep Linking response, back to a registered platform.
+    own = " ".join(part for part in ("'self'", tool) if part)
+    form_action = f"{own} {platforms}".rstrip()
     return "; ".join((
         "default-src 'self'",
         "script-src 'self'",
@@ -114,13 +116,14 @@ def content_security_policy(app: Flask) -> str:
         "base-uri 'none'",
         f"form-action {form_action}",
         # Only the demo LMS frames anything: the tool, on its own origin.
-        f"frame-src {form_action}",
+        f"frame-src {own}",
         f"frame-ancestors 'self' {platforms}".rstrip(),
     ))
 
 
 def set_headers(response: Response) -> Response:
-    """after_request: the security headers (a view may set a stricter one itself)."""
+    """after_request: the security headers. A view that needs another policy (a dynamic
+    registration page framed by a platform not registered yet) sets its own first."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy(app))

@@ -175,6 +175,8 @@ def test_frame_ancestors_are_the_registered_platforms(
     assert "https://*.instructure.com" in ancestors  # schools' own Canvas hosts
     assert "https://sso.canvaslms.com" in ancestors
     assert "https://evil.test" not in ancestors
+    # Deep Linking responses post back to the platform.
+    assert "https://sso.canvaslms.com" in _csp(client.get("/lti/"))["form-action"]
 
 
 def test_extra_frame_ancestors_come_from_the_setting(tmp_path: Path) -> None:
