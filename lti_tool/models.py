@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 URL = String(2048)
@@ -42,6 +51,8 @@ class PlatformRegistration(Base):
     """Inline public key set (used instead of fetching key_set_url when present)."""
     audience: Mapped[str | None] = mapped_column(String(2048))
     """Audience of the tool's token requests when it differs from the token URL."""
+    allow_any_deployment: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Trusted registration: accept (and record) deployment ids not listed yet."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(

@@ -1,0 +1,29 @@
+"""LTI services: registrations that accept any deployment id
+
+Revision ID: 0003
+Revises: 0001
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Add platform_registrations.allow_any_deployment (false for existing rows)."""
+    with op.batch_alter_table("platform_registrations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("allow_any_deployment", sa.Boolean(), server_default=sa.false(),
+                      nullable=False)
+        )
+
+
+def downgrade() -> None:
+    """Drop the column again."""
+    with op.batch_alter_table("platform_registrations", schema=None) as batch_op:
+        batch_op.drop_column("allow_any_deployment")
