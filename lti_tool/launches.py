@@ -38,6 +38,8 @@ def _context(session: Session, registration_id: int, claims: LaunchClaims) -> Co
         session.add(context)
     context.title = claims["context_title"] or context.title or ""
     context.label = claims["context_label"] or context.label or ""
+    if claims["nrps_endpoint"]:
+        context.nrps_endpoint = dict(claims["nrps_endpoint"])
     return context
 
 

@@ -106,6 +106,8 @@ class Context(Base):
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255), default="")
     label: Mapped[str] = mapped_column(String(255), default="")
+    nrps_endpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The Names and Role Provisioning claim of the latest launch (context_memberships_url)."""
 
 
 class ResourceLink(Base):
