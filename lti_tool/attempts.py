@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from lti_tool import content
+from lti_tool import content, outbox
 from lti_tool.errors import Forbidden, GradingFailed, InvalidAnswer, NotFound
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Attempt, ResourceLink, StepResponse, StepResultRecord, User, utcnow
@@ -201,6 +201,8 @@ def grade(session: Session, attempt: Attempt) -> AttemptResult:
     attempt.score = result.score
     attempt.status = "needs_review" if result.needs_review else "graded"
     attempt.graded_at = utcnow()
+    # The score for the LMS commits with the result, or neither does (transactional outbox).
+    outbox.enqueue_score(session, attempt)
     session.commit()
     return result
 

@@ -1,7 +1,7 @@
 """LTI services: registrations that accept any deployment id, the roster claim per course
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002 (0001 on its own branch; chained after the outbox migration when merged)
 """
 from collections.abc import Sequence
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
