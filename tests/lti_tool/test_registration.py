@@ -212,3 +212,8 @@ def test_registered_platform_can_launch(
                         deployment_id="7")
     response = Launcher(client, info)(role="learner")
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_about_page_names_the_registration_url(client: FlaskClient) -> None:
+    page = client.get("/lti/").get_data(as_text=True)
+    assert "<code>http://localhost/lti/register</code>" in page
