@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool import attempts, content, outbox
 from lti_tool.db import get_session
 from lti_tool.errors import Forbidden
+from lti_tool.lti import nrps
 from lti_tool.lti.claims import CLAIM
 from lti_tool.lti.references import load_launch
 
@@ -25,6 +26,7 @@ def overview() -> ResponseReturnValue:
     link, user = attempts.placement(session, ref)
     rows = attempts.placement_attempts(session, link)
     awaiting_review = any(a.status == "needs_review" for a in rows)
+    roster = nrps.link_roster(current_app._get_current_object(), link)  # type: ignore[attr-defined]
     return render_template(
         "instructor/overview.html",
         link=link,
@@ -35,6 +37,8 @@ def overview() -> ResponseReturnValue:
         deliveries=outbox.latest_deliveries(session, link),
         pending_manual_notice=outbox.pending_manual_notice(_platform_product(ref.launch_id))
         if awaiting_review else None,
+        roster=roster,
+        not_started=nrps.not_started(roster, (a.user.subject for a in rows)),
     )
 
 

@@ -121,12 +121,26 @@ def content_security_policy(app: Flask) -> str:
     ))
 
 
+FRESH_ORIGIN_ENDPOINTS = ("lti.login", "lti.launch", "lti.confirm_launch",
+                          "registration.register")
+"""Requests right after a registration changes: they always read the registrations afresh."""
+
+
 def set_headers(response: Response) -> Response:
-    """after_request: the security headers. A view that needs another policy (a dynamic
-    registration page framed by a platform not registered yet) sets its own first."""
+    """after_request: the security headers. A view that needs another policy sets its own."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(app))
+    if request.endpoint in FRESH_ORIGIN_ENDPOINTS:
+        forget_platform_origins(app)
+    policy = content_security_policy(app)
+    if request.endpoint == "registration.register":
+        # Dynamic registration: the platform that opens this page is not registered yet.
+        opener = origin_of(request.args.get("openid_configuration", ""))
+        if opener:
+            extra = CANVAS_CLOUD_ISSUERS.get(opener, "")
+            policy = policy.replace("frame-ancestors 'self'",
+                                    f"frame-ancestors 'self' {opener} {extra}".rstrip())
+    headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Launch references travel in URLs; keep them out of Referer headers.
     headers.setdefault("Referrer-Policy", "no-referrer")

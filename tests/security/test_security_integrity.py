@@ -229,10 +229,14 @@ def test_no_submit_past_the_attempt_limit(
         link = session.scalars(select(ResourceLink)).one()
         link.settings = {"attempts_allowed": 1}
         session.commit()
-    submit(client, page, correct_answers(attempt_scenario(app)))
+    answers = correct_answers(attempt_scenario(app))
+    submit(client, page, answers)
     result = client.get(f"/play?launch={token}", follow_redirects=True).get_data(as_text=True)
+    assert "/play/again" not in result  # no button to start one
+    # Forging the request with the launch's own CSRF token does not start one either.
     again = client.post("/play/again", data={"launch": token,
-                                             "csrf_token": form_of(result, "csrf_token")})
+                                             "csrf_token": form_of(page, "csrf_token")})
     assert again.status_code < 500
+    assert_rejected(submit(client, page, answers))
     with db.database(app).sessions() as session:
         assert len(session.scalars(select(Attempt)).all()) == 1

@@ -179,6 +179,24 @@ def test_frame_ancestors_are_the_registered_platforms(
     assert "https://sso.canvaslms.com" in _csp(client.get("/lti/"))["form-action"]
 
 
+def test_a_new_registration_may_frame_the_tool_at_once(
+    app: Flask, client: FlaskClient, platform: PlatformInfo
+) -> None:
+    assert "https://new-lms.test" not in _csp(client.get("/lti/"))["frame-ancestors"]
+    with db.database(app).sessions() as session:
+        add_platform(session, PlatformSpec(
+            issuer="https://new-lms.test", client_id="c", deployment_ids=("d",),
+            auth_login_url="https://new-lms.test/auth", auth_token_url="https://new-lms.test/t",
+            key_set_url="https://new-lms.test/jwks"))
+        session.commit()
+    # The login of its first launch reads the registrations afresh (no 60 s wait).
+    assert "https://new-lms.test" in _csp(client.get("/lti/login"))["frame-ancestors"]
+    if "registration.register" in app.view_functions:
+        page = client.get("/lti/register", query_string={
+            "openid_configuration": "https://opener.test/openid-configuration"})
+        assert "https://opener.test" in _csp(page)["frame-ancestors"]
+
+
 def test_extra_frame_ancestors_come_from_the_setting(tmp_path: Path) -> None:
     app = make_app(tmp_path, FRAME_ANCESTORS="https://moodle.school.test")
     csp = _csp(app.test_client().get("/lti/"))
