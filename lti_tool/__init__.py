@@ -40,12 +40,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     register_error_handlers(app)
 
-    from lti_tool import instructor, learner
+    from lti_tool import admin, instructor, learner
     from lti_tool.lti import views as lti_views
 
     app.register_blueprint(lti_views.bp)
     app.register_blueprint(learner.bp)
     app.register_blueprint(instructor.bp)
+    app.register_blueprint(admin.bp)
     if app.config["DEMO"]:
         from lti_tool import demo_lms
 

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "POINTS": 100,
     "TOOL_TITLE": "coachlab",
     "PROXIES": 0,
+    "ADMIN_SUBJECTS": "",
 }
 """Setting name (without the COACHLAB_ prefix) -> default value; the type of the default is
 the type an environment value is converted to. README.md documents each one."""

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import LaunchRejected
-from lti_tool.lti.claims import LaunchClaims, is_staff
+from lti_tool.lti.claims import LaunchClaims, is_admin, is_staff
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Context, PlatformRegistration, ResourceLink, User
 
@@ -66,7 +66,8 @@ def _link(
 
 
 def record_launch(
-    session: Session, registration: PlatformRegistration, claims: LaunchClaims, launch_id: str
+    session: Session, registration: PlatformRegistration, claims: LaunchClaims, launch_id: str,
+    admin_subjects: str = "",
 ) -> LaunchRef:
     """Upsert the user, context and placement of a validated launch and commit them."""
     if not claims["resource_link_id"]:
@@ -83,4 +84,5 @@ def record_launch(
         user_id=user.id,
         link_id=link.id,
         staff=is_staff(claims["roles"]),
+        admin=is_admin(claims["roles"], claims["issuer"], claims["subject"], admin_subjects),
     )

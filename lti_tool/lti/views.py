@@ -54,7 +54,8 @@ def launch() -> ResponseReturnValue:
     claims = read_claims(body)
     session = get_session()
     registration = tool_conf().find_registration_row(claims["issuer"], claims["client_id"])
-    ref = record_launch(session, registration, claims, launch_id)
+    ref = record_launch(session, registration, claims, launch_id,
+                        admin_subjects=current_app.config["ADMIN_SUBJECTS"])
     token = sign_launch(ref)
     if ref.staff:
         return redirect(tool_url("instructor.overview", launch=token))
