@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lti_tool import content
+from lti_tool import content, outbox
 from lti_tool.errors import Forbidden, GradingFailed, InvalidAnswer, NotFound
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Attempt, ResourceLink, StepResponse, StepResultRecord, User, utcnow
@@ -154,6 +154,8 @@ def grade(session: Session, attempt: Attempt) -> AttemptResult:
     scenario = scenario_of(attempt)
     result = _grade(session, attempt, scenario)
     store_result(session, attempt, scenario, result)
+    # The score for the LMS commits with the result, or neither does (transactional outbox).
+    outbox.enqueue_score(session, attempt)
     session.commit()
     return result
 

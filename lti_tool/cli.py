@@ -1,4 +1,5 @@
-"""The `coachlab` command: serve, db upgrade, platform add/list/remove, content, grade, regrade."""
+"""The `coachlab` command: serve, worker, db upgrade, platform add/list/remove, content, grade,
+regrade."""
 
 from __future__ import annotations
 
@@ -61,7 +62,43 @@ def serve(host: str, port: int, demo: bool) -> None:
         click.echo(f"Demo LMS:    {lms}/demo/  (open this; the tool runs in its iframe)")
     click.echo(f"Tool:        {base}/lti/  (registration values)")
     click.echo(f"Canvas JSON: {base}/lti/config.json")
+    if app.config["INPROCESS_WORKER"]:
+        from lti_tool.outbox import start_background_worker
+
+        start_background_worker(app)
+        click.echo("Grades:      delivered by the in-process outbox worker")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", default=5.0, show_default=True, type=float,
+              help="Seconds between polls of the outbox.")
+@click.option("--retry-failed", is_flag=True, help="Queue grades that gave up again first.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool, interval: float, retry_failed: bool) -> None:
+    """Deliver queued grades to the LMSes (AGS) until stopped (SIGTERM or Ctrl-C)."""
+    import signal
+    import threading
+
+    from lti_tool import outbox
+
+    app = _app(ctx)
+    stop = threading.Event()
+    if retry_failed:
+        with db.database(app).sessions() as session:
+            click.echo(f"worker: {outbox.retry_failed(session)} failed grade(s) queued again")
+
+    def request_stop(signum: int, _frame: object) -> None:
+        click.echo(f"worker: signal {signum}, stopping after the current delivery")
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+    click.echo(f"worker: delivering grades{' once' if once else f' every {interval:g} s'}")
+    handled = outbox.run_worker(app, interval=interval, stop=stop, once=once)
+    click.echo(f"worker: stopped ({handled} outbox rows handled)")
 
 
 @main.group("db")

@@ -31,6 +31,13 @@ DEFAULTS: dict[str, Any] = {
     "TOOL_TITLE": "coachlab",
     "PROXIES": 0,
     "ADMIN_SUBJECTS": "",
+    "INPROCESS_WORKER": True,
+    "WORKER_INTERVAL": 5.0,
+    "AGS_TIMEOUT": 10.0,
+    "OUTBOX_MAX_TRIES": 30,
+    "OUTBOX_BACKOFF_SECONDS": 30.0,
+    "OUTBOX_BACKOFF_MAX_SECONDS": 3600.0,
+    "OUTBOX_LEASE_SECONDS": 120.0,
 }
 """Setting name (without the COACHLAB_ prefix) -> default value; the type of the default is
 the type an environment value is converted to. README.md documents each one."""
@@ -48,6 +55,11 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         if lowered in _FALSE:
             return False
         raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a boolean; use 1 or 0")
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a number (seconds)") from None
     if isinstance(default, int):
         try:
             return int(raw)

@@ -24,9 +24,10 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool import attempts, content, regrade, reports
+from lti_tool import attempts, content, outbox, regrade, reports
 from lti_tool.db import get_session
 from lti_tool.errors import Forbidden, NotFound
+from lti_tool.lti.claims import CLAIM
 from lti_tool.lti.references import LaunchRef, check_csrf, csrf_token, load_launch
 from lti_tool.models import Attempt, ResourceLink, StepResultRecord, User
 from lti_tool.urls import tool_url
@@ -116,6 +117,8 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
         roster_used=roster is not None, roster_error=roster_error, policy=policy,
         course_links=course_links, statuses=reports.STATUSES, sort_keys=reports.SORT_KEYS,
         pages=max(1, -(-total // query.per_page)),
+        pending_manual_notice=outbox.pending_manual_notice(_platform_product(ref.launch_id))
+        if any(row.needs_review for row in rows) else None,
     )
 
 
@@ -202,6 +205,7 @@ def review(attempt_id: int) -> ResponseReturnValue:
         current_hash=scenario.content_hash,
         audit=regrade.audit_trail(session, attempt.id),
         history=regrade.history(session, attempt.id),
+        delivery=outbox.latest_delivery(session, attempt),
         seconds=(attempt.submitted_at - attempt.created_at).total_seconds()
         if attempt.submitted_at and attempt.created_at else None,
     )
@@ -338,3 +342,13 @@ def regrade_placement(placement_id: int) -> ResponseReturnValue:
         changed=sum(1 for o in outcomes if o.changed),
         failed=[o for o in outcomes if o.error],
     )
+
+
+def _platform_product(launch_id: str) -> str | None:
+    """The LMS product (tool_platform.product_family_code) of this launch, when still cached."""
+    from lti_tool.lti.launch import launch_storage
+
+    body = launch_storage().get_value(launch_id)
+    platform = body.get(CLAIM + "tool_platform") if isinstance(body, dict) else None
+    code = platform.get("product_family_code") if isinstance(platform, dict) else None
+    return str(code) if code else None

@@ -14,10 +14,9 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from lti_tool import attempts
+from lti_tool import attempts, outbox
 from lti_tool.db import get_session
 from lti_tool.errors import Forbidden
-from lti_tool.lti.ags import send_attempt_score
 from lti_tool.lti.references import LaunchRef, check_csrf, csrf_token, load_launch
 from lti_tool.models import Attempt
 from lti_tool.urls import tool_url
@@ -192,7 +191,7 @@ def submit() -> ResponseReturnValue:
         return _player_page(ref, token, attempt, problems, status=400)
     attempts.submit(session, attempt, responses)
     attempts.grade(session, attempt)
-    send_attempt_score(session, attempt)
+    outbox.wake_worker()
     return redirect(tool_url("learner.result", launch=token, attempt=attempt.id))
 
 
@@ -242,5 +241,5 @@ def result() -> ResponseReturnValue:
         return redirect(tool_url("learner.play", launch=token))
     return render_template(
         "learner/result.html", attempt=attempt, launch=token, csrf=csrf_token(ref),
-        **result_view(attempt),
+        delivery=outbox.latest_delivery(session, attempt), **result_view(attempt),
     )

@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 URL = String(2048)
@@ -121,6 +131,8 @@ class ResourceLink(Base):
     """Attempts allowed, which attempt counts, points (later issues fill these in)."""
     ags_endpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The AGS endpoint claim of the latest launch (scopes, lineitem, lineitems)."""
+    ags_lineitem: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The line item the outbox found or created when launches offer only the lineitems URL."""
 
     context: Mapped[Context | None] = relationship()
 
@@ -216,6 +228,57 @@ class DemoScore(Base):
     grading_progress: Mapped[str] = mapped_column(String(32), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Grade passback: the transactional outbox (lti_tool/outbox.py) ---
+
+
+class OutboxItem(Base):
+    """One score for the LMS gradebook, written in the same transaction as the result.
+
+    The worker delivers it over AGS; `tries` records every try. Status: pending, delivered,
+    superseded (a newer score of the same user and line item exists, or the LMS already has a
+    newer one), failed (gave up after the retry limit) or rejected (the LMS refused it).
+    """
+
+    __tablename__ = "grade_outbox"
+    __table_args__ = (
+        Index("ix_grade_outbox_due", "status", "next_try_at"),
+        Index("ix_grade_outbox_series", "resource_link_pk", "user_pk", "score_timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("platform_registrations.id", ondelete="CASCADE")
+    )
+    resource_link_pk: Mapped[int] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="CASCADE")
+    )
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    lineitem_url: Mapped[str | None] = mapped_column(URL)
+    """The launch's line item; None until found or created through the lineitems URL."""
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The AGS score exactly as it is sent (built once, at enqueue)."""
+    score_timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """The payload's timestamp: strictly increasing per user and placement."""
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Number of tries so far."""
+    next_try_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Lease of the worker delivering it now (a crashed worker's lease simply runs out)."""
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    tries: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Every try: {"at": ISO time, "status_code": int | None, "error": str | None, "outcome"}."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    attempt: Mapped[Attempt] = relationship()
 
 
 # --- instructor views (issue 7): indexed results, result history, the grade audit trail ---

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -58,25 +59,15 @@ def _total(attempt: Attempt) -> float:
 
 
 def queue_grade(session: Session, attempt: Attempt, comment: str | None = None) -> None:
-    """Send the attempt's (changed) grade to the LMS, then commit.
+    """Queue the attempt's (changed) grade for the LMS in this transaction, commit, wake the
+    delivery worker. FullyGraded unless a step still awaits review."""
+    from lti_tool import outbox
 
-    Uses the transactional outbox when it exists (enqueued in this transaction); otherwise the
-    synchronous AGS call after the commit, which records its outcome on the attempt.
-    """
-    try:
-        from lti_tool import outbox  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        outbox = None
-    enqueue = getattr(outbox, "enqueue_score", None)
     progress = "PendingManual" if attempt.status == "needs_review" else "FullyGraded"
-    if enqueue is not None:
-        enqueue(session, attempt, comment=comment, grading_progress=progress)
-        session.commit()
-        return
+    outbox.enqueue_score(session, attempt, comment=comment, grading_progress=progress)
     session.commit()
-    from lti_tool.lti.ags import send_attempt_score
-
-    send_attempt_score(session, attempt)
+    if has_app_context():
+        outbox.wake_worker()
 
 
 @dataclass(frozen=True)

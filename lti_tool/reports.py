@@ -24,6 +24,7 @@ from lti_tool.models import (
     CriterionResultRow,
     GradeAudit,
     OptionChoiceRow,
+    OutboxItem,
     PlatformRegistration,
     ResourceLink,
     StepResponse,
@@ -643,11 +644,13 @@ def module_summaries(placements: Iterable[PlacementSummary]) -> list[ModuleSumma
     return out
 
 
-def failing_deliveries(session: Session, limit: int = 200) -> list[Attempt]:
-    """Attempts whose score did not reach the LMS (grade sync failed), newest first."""
+def failing_deliveries(session: Session, limit: int = 200) -> list[OutboxItem]:
+    """Outbox rows the LMS refused or that ran out of retries, plus those retrying, newest first."""
     return list(session.scalars(
-        select(Attempt).where(Attempt.grade_sync_status == "failed")
-        .order_by(Attempt.id.desc()).limit(limit)
+        select(OutboxItem).where(or_(
+            OutboxItem.status.in_(("failed", "rejected")),
+            and_(OutboxItem.status == "pending", OutboxItem.attempts > 0)))
+        .order_by(OutboxItem.id.desc()).limit(limit)
     ))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from lti_tool import db
 from lti_tool.demo_lms import register_demo_platform
 from lti_tool.models import Attempt, DemoScore
+from lti_tool.outbox import deliver_due
 from tests.conftest import make_app
 from tests.lti_tool.flows import attempt_scenario, correct_answers, submit
 
@@ -73,6 +74,8 @@ def test_learner_launch_play_and_the_score_reaches_the_gradebook(demo_app: Flask
     page = client.get(player_url).get_data(as_text=True)
     response = submit(client, page, correct_answers(attempt_scenario(demo_app)))
     assert response.status_code == 302
+    assert "will be sent to your course" in client.get(response.location).get_data(as_text=True)
+    assert deliver_due(demo_app).delivered == 1
     with db.database(demo_app).sessions() as session:
         attempt = session.scalars(select(Attempt)).one()
         assert attempt.grade_sync_status == "sent", attempt.grade_sync_error
@@ -147,9 +150,10 @@ def test_ags_failure_is_recorded_and_the_learner_still_sees_the_result(demo_app:
     response = submit(client, page, correct_answers(attempt_scenario(demo_app)))
     assert response.status_code == 302
     assert client.get(response.location).status_code == 200
+    assert deliver_due(demo_app).retrying == 1
     with db.database(demo_app).sessions() as session:
         attempt = session.scalars(select(Attempt)).one()
-        assert attempt.grade_sync_status == "failed"
+        assert attempt.grade_sync_status == "pending"
         assert "refused" in (attempt.grade_sync_error or "")
 
 
