@@ -185,6 +185,7 @@ def test_ags_access_token_is_reused_across_requests(demo_app: Flask) -> None:
         client = demo_app.test_client()
         page = client.get(demo_launch(client, person, "territory-rep-300-accounts"))
         submit(client, page.get_data(as_text=True), correct_answers(attempt_scenario(demo_app)))
+        assert deliver_due(demo_app).delivered == 1
     with db.database(demo_app).sessions() as session:
         assert len(session.scalars(select(DemoScore)).all()) == 2
     assert len(token_requests) == 1
