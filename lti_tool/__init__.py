@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lti_tool import cache, db
 from lti_tool.config import ensure_secret_key, load_config
 from lti_tool.errors import ConfigError, register_error_handlers
-from lti_tool.keys import TOOL_KEY_FILE, ensure_key_pair
+from lti_tool.keys import load_key_ring
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,7 +28,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     data_dir = Path(app.config["DATA_DIR"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = ensure_secret_key(data_dir)
-    app.extensions["coachlab_keys"] = ensure_key_pair(data_dir / TOOL_KEY_FILE)
+    key_ring = load_key_ring(data_dir)
+    app.extensions["coachlab_keys"] = key_ring.current
+    app.extensions["coachlab_key_ring"] = key_ring
     if app.config["PROXIES"]:
         # Behind a TLS-terminating proxy, request.is_secure must see the original https.
         n = int(app.config["PROXIES"])
@@ -41,9 +43,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     from lti_tool import admin, instructor, learner
+    from lti_tool.lti import picker, registration
     from lti_tool.lti import views as lti_views
 
     app.register_blueprint(lti_views.bp)
+    app.register_blueprint(picker.bp)
+    app.register_blueprint(registration.bp)
     app.register_blueprint(learner.bp)
     app.register_blueprint(instructor.bp)
     app.register_blueprint(admin.bp)

@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool import content, outbox
 from lti_tool.errors import Forbidden, GradingFailed, InvalidAnswer, NotFound
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Attempt, ResourceLink, StepResponse, StepResultRecord, User, utcnow
+from lti_tool.placements import placement_settings
 
 if TYPE_CHECKING:
     from graders.scoring import AttemptResult
@@ -41,8 +42,36 @@ def latest_attempt(session: Session, link: ResourceLink, user: User) -> Attempt 
     )
 
 
+class NoAttemptsLeft(Forbidden):
+    """The placement's attempt limit is used up."""
+
+    title = "No attempts left"
+
+
+def attempts_used(session: Session, link: ResourceLink, user: User) -> int:
+    """How many attempts the user has started on this placement."""
+    return int(session.scalar(
+        select(func.count(Attempt.id))
+        .where(Attempt.resource_link_pk == link.id, Attempt.user_pk == user.id)
+    ) or 0)
+
+
+def attempts_left(session: Session, link: ResourceLink, user: User) -> int | None:
+    """Attempts the user may still start here; None when the placement allows unlimited."""
+    allowed = placement_settings(link).attempts_allowed
+    if allowed is None:
+        return None
+    return max(0, allowed - attempts_used(session, link, user))
+
+
 def start_attempt(session: Session, link: ResourceLink, user: User) -> Attempt:
     """A new in-progress attempt on the placement's scenario (variant fixed per learner)."""
+    allowed = placement_settings(link).attempts_allowed
+    if allowed is not None and attempts_used(session, link, user) >= allowed:
+        raise NoAttemptsLeft(
+            f"You have used all {allowed} attempt{'s' if allowed != 1 else ''} this activity "
+            "allows. Your results stay available; ask your instructor if you need another try."
+        )
     scenario_id = content.placement_scenario_id(link)
     seed = content.variant_seed(scenario_id, f"{link.registration_id}:{user.subject}:{link.id}")
     scenario = content.load_scenario(scenario_id, seed)

@@ -4,6 +4,7 @@ regrade."""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,7 +13,16 @@ from flask.cli import ScriptInfo
 
 from lti_tool import create_app, db
 from lti_tool.errors import LtiToolError
-from lti_tool.platforms import PlatformSpec, add_platform, list_platforms, remove_platform
+from lti_tool.keys import KeyFileError, load_key_ring, retire_keys, rotate_keys
+from lti_tool.platforms import (
+    PlatformSpec,
+    add_deployment,
+    add_platform,
+    find_platform,
+    list_platforms,
+    remove_deployment,
+    remove_platform,
+)
 
 
 def _app(ctx: click.Context, **overrides: Any) -> Flask:
@@ -123,8 +133,10 @@ def platform() -> None:
 @platform.command("add")
 @click.option("--issuer", required=True, help="The platform's issuer (iss), e.g. https://moodle.example.com")
 @click.option("--client-id", required=True, help="The client id the platform gave the tool.")
-@click.option("--deployment-id", "deployment_ids", multiple=True, required=True,
+@click.option("--deployment-id", "deployment_ids", multiple=True,
               help="A deployment id (repeat for several).")
+@click.option("--any-deployment", is_flag=True,
+              help="Trust this registration: accept any deployment id, recording new ones.")
 @click.option("--auth-login-url", required=True, help="The platform's OIDC authentication URL.")
 @click.option("--auth-token-url", required=True, help="The platform's OAuth2 access token URL.")
 @click.option("--key-set-url", required=True, help="The platform's public keyset (JWKS) URL.")
@@ -132,12 +144,13 @@ def platform() -> None:
 @click.pass_context
 def platform_add(ctx: click.Context, issuer: str, client_id: str, deployment_ids: tuple[str, ...],
                  auth_login_url: str, auth_token_url: str, key_set_url: str,
-                 audience: str | None) -> None:
+                 audience: str | None, any_deployment: bool) -> None:
     """Register a platform (or update it and add deployment ids)."""
     app = _app(ctx)
     spec = PlatformSpec(issuer=issuer, client_id=client_id, deployment_ids=deployment_ids,
                         auth_login_url=auth_login_url, auth_token_url=auth_token_url,
-                        key_set_url=key_set_url, audience=audience)
+                        key_set_url=key_set_url, audience=audience,
+                        allow_any_deployment=any_deployment)
     with db.database(app).sessions() as session:
         try:
             row = add_platform(session, spec)
@@ -159,6 +172,8 @@ def platform_list(ctx: click.Context) -> None:
             click.echo("no platform registered; add one with `coachlab platform add`")
         for row in rows:
             deployments = ", ".join(d.deployment_id for d in row.deployments)
+            if row.allow_any_deployment:
+                deployments = f"any (seen: {deployments or 'none yet'})"
             click.echo(f"{row.issuer}\tclient {row.client_id}\tdeployments {deployments}\t"
                        f"keys {row.key_set_url or 'inline'}")
 
@@ -207,6 +222,98 @@ def regrade_command(ctx: click.Context, scenario_id: str | None, placement_id: i
                    f"{len(failed)} failed")
         if failed:
             ctx.exit(1)
+
+
+@platform.group("deployment")
+def deployment_group() -> None:
+    """List or unlist deployment ids of a registration."""
+
+
+@deployment_group.command("add")
+@click.option("--issuer", required=True)
+@click.option("--client-id", default=None, help="Needed when the issuer has several.")
+@click.argument("deployment_id")
+@click.pass_context
+def deployment_add(ctx: click.Context, issuer: str, client_id: str | None,
+                   deployment_id: str) -> None:
+    """Accept launches from DEPLOYMENT_ID of the registration."""
+    app = _app(ctx)
+    with db.database(app).sessions() as session:
+        try:
+            row = find_platform(session, issuer, client_id)
+            added = add_deployment(session, row, deployment_id)
+        except LtiToolError as error:
+            raise click.ClickException(error.message) from None
+        session.commit()
+        click.echo(f"deployment {deployment_id} " + ("added" if added else "was listed already"))
+
+
+@deployment_group.command("remove")
+@click.option("--issuer", required=True)
+@click.option("--client-id", default=None, help="Needed when the issuer has several.")
+@click.argument("deployment_id")
+@click.pass_context
+def deployment_remove(ctx: click.Context, issuer: str, client_id: str | None,
+                      deployment_id: str) -> None:
+    """Stop accepting launches from DEPLOYMENT_ID (its data stays)."""
+    app = _app(ctx)
+    with db.database(app).sessions() as session:
+        try:
+            row = find_platform(session, issuer, client_id)
+            remove_deployment(session, row, deployment_id)
+        except LtiToolError as error:
+            raise click.ClickException(error.message) from None
+        session.commit()
+        click.echo(f"deployment {deployment_id} removed")
+        if row.allow_any_deployment:
+            click.echo("note: this registration accepts any deployment; a new launch from it "
+                       "lists it again")
+
+
+@main.group()
+def keys() -> None:
+    """The tool's signing keys (published at /lti/jwks.json)."""
+
+
+def _data_dir(ctx: click.Context) -> Path:
+    return Path(_app(ctx).config["DATA_DIR"])
+
+
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """Show the signing key and the previous keys still in the JWKS."""
+    ring = load_key_ring(_data_dir(ctx))
+    click.echo(f"{ring.current.kid}\tcurrent (signs)")
+    for key in ring.previous:
+        click.echo(f"{key.kid}\tprevious (still in the JWKS)")
+
+
+@keys.command("rotate")
+@click.pass_context
+def keys_rotate(ctx: click.Context) -> None:
+    """Add a new signing key; the old one stays in the JWKS until `keys retire`."""
+    ring = rotate_keys(_data_dir(ctx))
+    click.echo(f"new signing key {ring.current.kid}; kept {len(ring.previous)} previous "
+               "key(s) in the JWKS. Restart the tool's processes so they sign with it; "
+               "retire the old key once platforms refetched the JWKS (a day is plenty).")
+
+
+@keys.command("retire")
+@click.option("--kid", default=None, help="Retire only this key (default: every previous key).")
+@click.pass_context
+def keys_retire(ctx: click.Context, kid: str | None) -> None:
+    """Remove previous (non-signing) keys from the JWKS."""
+    try:
+        retired = retire_keys(_data_dir(ctx), kid)
+    except KeyFileError as error:
+        raise click.ClickException(str(error)) from None
+    if not retired:
+        click.echo("no previous key to retire")
+    for retired_kid in retired:
+        click.echo(f"retired {retired_kid}")
+    if retired:
+        click.echo("Restart the tool's processes so the JWKS they serve drops the key.")
 
 
 def _mount_optional(group: click.Group) -> None:

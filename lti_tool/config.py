@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "TOOL_TITLE": "coachlab",
     "PROXIES": 0,
     "ADMIN_SUBJECTS": "",
+    "DYNAMIC_REGISTRATION": True,
     "INPROCESS_WORKER": True,
     "WORKER_INTERVAL": 5.0,
     "AGS_TIMEOUT": 10.0,

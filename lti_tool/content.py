@@ -24,6 +24,11 @@ def _content_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def content_dir() -> Path | None:
+    """The external content directory (COACHLAB_CONTENT_DIR), if one is configured."""
+    return _content_dir()
+
+
 def library() -> Library:
     """The scenario library (built-in plus COACHLAB_CONTENT_DIR), loaded on first use."""
     lib: Library | None = current_app.extensions.get("coachlab_library")

@@ -103,7 +103,8 @@ _LTI_REASONS: tuple[tuple[str, str], ...] = (
     ("Unable to find public key", "Bad signature: the launch token was signed with a key (kid) "
      "that is not in the platform's key set registered with this tool."),
     ("Unable to find deployment", "Unknown deployment: the platform sent a deployment id this "
-     "tool does not know. An administrator adds it with `coachlab platform add`."),
+     "tool does not know. An administrator adds it with `coachlab platform deployment add` (or "
+     "trusts every deployment of the registration with `coachlab platform add --any-deployment`)."),
     ("Can't decode id_token", "The launch token could not be verified"),
     ("Missing id_token", "The launch carried no id_token; it must be posted by the LMS."),
     ("JWT must contain 3 parts", "The id_token is not a JWT."),

@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session
 from lti_tool import attempts, content, outbox, regrade, reports
 from lti_tool.db import get_session
 from lti_tool.errors import Forbidden, NotFound
+from lti_tool.lti import nrps
 from lti_tool.lti.claims import CLAIM
 from lti_tool.lti.references import LaunchRef, check_csrf, csrf_token, load_launch
 from lti_tool.models import Attempt, ResourceLink, StepResultRecord, User
+from lti_tool.placements import placement_settings
 from lti_tool.urls import tool_url
 
 bp = Blueprint("instructor", __name__)
@@ -78,24 +80,10 @@ def _common(ref: LaunchRef, token: str, link: ResourceLink) -> dict[str, Any]:
 # --- dashboard ---
 
 
-def _roster(session: Session, link: ResourceLink) -> tuple[Any, str]:
-    """The NRPS roster when the LTI services branch provides it: (members or None, error)."""
-    try:
-        from lti_tool.lti import nrps  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None, ""
-    fetch = getattr(nrps, "fetch_roster", None)
-    claim = (link.settings or {}).get("nrps") if link.settings else None
-    if fetch is None or not claim:
-        return None, ""
-    from lti_tool.models import PlatformRegistration
-
-    registration = session.get(PlatformRegistration, link.registration_id)
-    roster = fetch(current_app, registration, claim, link.resource_link_id)
-    learners = [m for m in roster.members
-                if not any(r.rsplit("#", 1)[-1] in ("Instructor", "TeachingAssistant",
-                                                     "Administrator") for r in m.roles)]
-    return (learners if roster.error is None else None), roster.error or ""
+def _roster(session: Session, link: ResourceLink) -> tuple[Any, Any]:
+    """(active learners of the course roster or None, the Roster) via NRPS."""
+    roster = nrps.link_roster(current_app._get_current_object(), link)  # type: ignore[attr-defined]
+    return (roster.active_learners() if roster.ok else None), roster
 
 
 def _dashboard(link_id: int | None) -> ResponseReturnValue:
@@ -103,9 +91,11 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
     session = get_session()
     link = course_placement(session, ref, link_id)
     query = reports.dashboard_query(request.args)
-    roster, roster_error = _roster(session, link)
-    policy = str((link.settings or {}).get("attempt_policy") or "best")
-    rows, total = reports.dashboard(session, link, query, roster=roster, policy=policy)
+    members, roster = _roster(session, link)
+    policy = placement_settings(link).attempt_policy
+    rows, total = reports.dashboard(session, link, query, roster=members, policy=policy)
+    started = session.scalars(select(User.subject).join(Attempt, Attempt.user_pk == User.id)
+                              .where(Attempt.resource_link_pk == link.id).distinct())
     course_links = list(session.scalars(
         select(ResourceLink).where(ResourceLink.registration_id == link.registration_id,
                                    ResourceLink.context_pk == link.context_pk)
@@ -114,7 +104,7 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
     return render_template(
         "instructor/overview.html", **_common(ref, token, link), rows=rows, total=total,
         query=query, user=user, scenario_id=content.placement_scenario_id(link),
-        roster_used=roster is not None, roster_error=roster_error, policy=policy,
+        roster=roster, not_started=nrps.not_started(roster, started), policy=policy,
         course_links=course_links, statuses=reports.STATUSES, sort_keys=reports.SORT_KEYS,
         pages=max(1, -(-total // query.per_page)),
         pending_manual_notice=outbox.pending_manual_notice(_platform_product(ref.launch_id))

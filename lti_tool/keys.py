@@ -66,3 +66,77 @@ def ensure_key_pair(path: Path) -> KeyPair:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(pem)
     return key_pair_from_private_pem(path.read_text(encoding="ascii"))
+
+
+PREVIOUS_KEYS_DIR = "previous_tool_keys"
+"""Data-dir folder of keys replaced by `coachlab keys rotate`, still published in the JWKS."""
+
+
+class KeyFileError(Exception):
+    """A key file operation cannot be done (names the kid and what to do)."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The current signing key and the previous ones platforms may still verify against."""
+
+    current: KeyPair
+    previous: tuple[KeyPair, ...] = ()
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """Every active public key, the signing key first."""
+        return {"keys": [key.public_jwk() for key in (self.current, *self.previous)]}
+
+
+def _write_private(path: Path, pem: str) -> None:
+    """Write a private key with mode 0600, atomically (readers never see half a key)."""
+    temporary = path.with_name(path.name + ".new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(pem)
+    os.replace(temporary, path)
+
+
+def load_key_ring(data_dir: Path) -> KeyRing:
+    """The current key (generated when missing) and every previous key in the data dir."""
+    current = ensure_key_pair(data_dir / TOOL_KEY_FILE)
+    folder = data_dir / PREVIOUS_KEYS_DIR
+    previous: list[KeyPair] = []
+    if folder.is_dir():
+        # Newest first: file names start with the rotation's sequence number.
+        for path in sorted(folder.glob("*.pem"), reverse=True):
+            pair = key_pair_from_private_pem(path.read_text(encoding="ascii"))
+            if pair.kid != current.kid:
+                previous.append(pair)
+    return KeyRing(current=current, previous=tuple(previous))
+
+
+def rotate_keys(data_dir: Path) -> KeyRing:
+    """Make a new signing key; the replaced one stays in the JWKS until retired."""
+    ring = load_key_ring(data_dir)
+    folder = data_dir / PREVIOUS_KEYS_DIR
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    sequence = len(list(folder.glob("*.pem"))) + 1
+    while any(folder.glob(f"{sequence:04d}-*.pem")):
+        sequence += 1
+    _write_private(folder / f"{sequence:04d}-{ring.current.kid}.pem", ring.current.private_pem)
+    _write_private(data_dir / TOOL_KEY_FILE, generate_private_pem())
+    return load_key_ring(data_dir)
+
+
+def retire_keys(data_dir: Path, kid: str | None = None) -> tuple[str, ...]:
+    """Drop previous keys (only `kid` when given) from the JWKS; return the retired kids."""
+    ring = load_key_ring(data_dir)
+    if kid is not None and kid == ring.current.kid:
+        raise KeyFileError(f"key {kid} is the current signing key; rotate first "
+                        "(`coachlab keys rotate`), then retire it")
+    if kid is not None and kid not in {key.kid for key in ring.previous}:
+        known = ", ".join(key.kid for key in ring.previous) or "none"
+        raise KeyFileError(f"no previous key has kid {kid}; previous keys: {known}")
+    retired: list[str] = []
+    for path in sorted((data_dir / PREVIOUS_KEYS_DIR).glob("*.pem")):
+        pair = key_pair_from_private_pem(path.read_text(encoding="ascii"))
+        if kid is None or pair.kid == kid:
+            path.unlink()
+            retired.append(pair.kid)
+    return tuple(retired)

@@ -9,6 +9,7 @@ from lti_tool.errors import LaunchRejected
 from lti_tool.lti.claims import LaunchClaims, is_admin, is_staff
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Context, PlatformRegistration, ResourceLink, User
+from lti_tool.placements import DEFAULT_POINTS, settings_from_custom
 
 
 def _user(session: Session, registration_id: int, claims: LaunchClaims) -> User:
@@ -37,11 +38,14 @@ def _context(session: Session, registration_id: int, claims: LaunchClaims) -> Co
         session.add(context)
     context.title = claims["context_title"] or context.title or ""
     context.label = claims["context_label"] or context.label or ""
+    if claims["nrps_endpoint"]:
+        context.nrps_endpoint = dict(claims["nrps_endpoint"])
     return context
 
 
 def _link(
-    session: Session, registration_id: int, claims: LaunchClaims, context: Context | None
+    session: Session, registration_id: int, claims: LaunchClaims, context: Context | None,
+    default_points: float,
 ) -> ResourceLink:
     link = session.scalar(
         select(ResourceLink).where(ResourceLink.registration_id == registration_id,
@@ -60,6 +64,8 @@ def _link(
     link.context = context
     link.scenario_id = claims["custom"].get("scenario") or None
     link.module_id = claims["custom"].get("module") or None
+    # The link's custom parameters carry its settings on every launch; the latest ones win.
+    link.settings = settings_from_custom(claims["custom"], default_points).as_json()
     if claims["ags_endpoint"] is not None:
         link.ags_endpoint = dict(claims["ags_endpoint"])
     return link
@@ -68,6 +74,7 @@ def _link(
 def record_launch(
     session: Session, registration: PlatformRegistration, claims: LaunchClaims, launch_id: str,
     admin_subjects: str = "",
+    default_points: float = DEFAULT_POINTS,
 ) -> LaunchRef:
     """Upsert the user, context and placement of a validated launch and commit them."""
     if not claims["resource_link_id"]:
@@ -76,7 +83,7 @@ def record_launch(
         raise LaunchRejected("The launch names no user (sub); anonymous launches cannot play.")
     user = _user(session, registration.id, claims)
     context = _context(session, registration.id, claims)
-    link = _link(session, registration.id, claims, context)
+    link = _link(session, registration.id, claims, context, default_points)
     session.commit()
     return LaunchRef(
         launch_id=launch_id,

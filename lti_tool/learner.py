@@ -242,4 +242,5 @@ def result() -> ResponseReturnValue:
     return render_template(
         "learner/result.html", attempt=attempt, launch=token, csrf=csrf_token(ref),
         delivery=outbox.latest_delivery(session, attempt), **result_view(attempt),
+        attempts_left=attempts.attempts_left(session, attempt.resource_link, attempt.user),
     )

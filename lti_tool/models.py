@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -52,6 +53,8 @@ class PlatformRegistration(Base):
     """Inline public key set (used instead of fetching key_set_url when present)."""
     audience: Mapped[str | None] = mapped_column(String(2048))
     """Audience of the tool's token requests when it differs from the token URL."""
+    allow_any_deployment: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Trusted registration: accept (and record) deployment ids not listed yet."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(
@@ -105,6 +108,8 @@ class Context(Base):
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255), default="")
     label: Mapped[str] = mapped_column(String(255), default="")
+    nrps_endpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The Names and Role Provisioning claim of the latest launch (context_memberships_url)."""
 
 
 class ResourceLink(Base):

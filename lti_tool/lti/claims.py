@@ -36,6 +36,7 @@ class LaunchClaims(TypedDict):
     resource_link_title: str
     custom: dict[str, str]
     ags_endpoint: dict[str, Any] | None
+    nrps_endpoint: dict[str, Any] | None
 
 
 def is_staff(roles: Iterable[str]) -> bool:
@@ -83,4 +84,5 @@ def read_claims(body: dict[str, Any]) -> LaunchClaims:
         resource_link_title=str(link.get("title") or ""),
         custom={str(k): str(v) for k, v in (body.get(CUSTOM) or {}).items()},
         ags_endpoint=body.get(AGS_CLAIM),
+        nrps_endpoint=body.get(NRPS_CLAIM),
     )

@@ -97,6 +97,12 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
                 Deployment.registration_id == row.id, Deployment.deployment_id == deployment_id
             )
         )
+        if found is None and row.allow_any_deployment and deployment_id:
+            # A trusted registration: a new course placement brings a new deployment id; record
+            # it (the launch commits it) so admins can see and later restrict the list.
+            found = Deployment(registration_id=row.id, deployment_id=deployment_id)
+            self._session.add(found)
+            self._session.flush()
         return LtiDeployment().set_deployment_id(deployment_id) if found else None
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:

@@ -9,10 +9,11 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template
 from flask.typing import ResponseReturnValue
 
 from lti_tool.db import get_session
-from lti_tool.errors import LtiToolError
+from lti_tool.keys import KeyRing
 from lti_tool.launches import record_launch
+from lti_tool.lti import deep_linking, submission_review
 from lti_tool.lti.claims import MESSAGE_TYPE, read_claims
-from lti_tool.lti.launch import start_login, tool_conf, tool_keys, validate_launch
+from lti_tool.lti.launch import start_login, tool_conf, validate_launch
 from lti_tool.lti.references import sign_launch
 from lti_tool.urls import tool_url
 
@@ -27,13 +28,6 @@ AGS_SCOPES = (
 NRPS_SCOPES = ("https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",)
 
 
-class DeepLinkingUnavailable(LtiToolError):
-    """A Deep Linking request arrived; this version places content with custom parameters."""
-
-    status = 501
-    title = "Choosing content from the LMS is not available yet"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """OIDC third-party initiated login (GET or POST), answered with a redirect to the LMS."""
@@ -45,18 +39,23 @@ def login() -> ResponseReturnValue:
 def launch() -> ResponseReturnValue:
     """Validate the id_token, record who launched what, then open the player or the overview."""
     body, launch_id = validate_launch()
-    if body.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest":
-        raise DeepLinkingUnavailable(
-            "Your LMS asked coachlab to pick content (Deep Linking). Until that arrives, add the "
-            "tool as an external tool link and set its custom parameter scenario=<scenario id> "
-            "(for example scenario=territory-rep-300-accounts) or module=<module id>."
-        )
     claims = read_claims(body)
     session = get_session()
     registration = tool_conf().find_registration_row(claims["issuer"], claims["client_id"])
+    message_type = body.get(MESSAGE_TYPE)
+    if message_type == "LtiDeepLinkingRequest":
+        # The launch's deployment may be new (trusted registration): keep what validation added.
+        session.commit()
+        request = deep_linking.request_from_claims(registration.id, body)
+        return redirect(tool_url("deep_linking.picker", dl=deep_linking.sign_request(request)))
     ref = record_launch(session, registration, claims, launch_id,
+                        default_points=float(current_app.config["POINTS"]),
                         admin_subjects=current_app.config["ADMIN_SUBJECTS"])
     token = sign_launch(ref)
+    if message_type == "LtiSubmissionReviewRequest":
+        attempt = submission_review.review_attempt(
+            session, ref, submission_review.reviewed_subject(body))
+        return redirect(tool_url("learner.result", launch=token, attempt=attempt.id))
     if ref.staff:
         return redirect(tool_url("instructor.overview", launch=token))
     return redirect(tool_url("learner.play", launch=token))
@@ -64,8 +63,9 @@ def launch() -> ResponseReturnValue:
 
 @bp.get("/jwks.json")
 def jwks() -> ResponseReturnValue:
-    """The tool's public keys. pylti1p3 2.0 returns {"keys": [...]} already: never wrap it."""
-    return jsonify(tool_keys().jwks())
+    """The tool's public keys: the signing key and the previous ones not retired yet."""
+    ring: KeyRing = current_app.extensions["coachlab_key_ring"]
+    return jsonify(ring.jwks())
 
 
 def canvas_config() -> dict[str, Any]:

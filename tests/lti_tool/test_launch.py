@@ -152,19 +152,6 @@ def test_garbage_id_token_is_rejected(launch: Launcher) -> None:
     assert_rejected(launch.post("not-a-jwt", login.state), "not a JWT")
 
 
-def test_deep_linking_request_explains_custom_parameters(launch: Launcher) -> None:
-    def tamper(claims: dict[str, Any]) -> None:
-        claims[CLAIM + "message_type"] = "LtiDeepLinkingRequest"
-        del claims[CLAIM + "resource_link"]
-        claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
-            "deep_link_return_url": "https://lms.example.test/dl",
-            "accept_types": ["ltiResourceLink"],
-            "accept_presentation_document_targets": ["iframe"]}
-    response = launch(role="instructor", tamper=tamper)
-    assert response.status_code == 501
-    assert "scenario=territory-rep-300-accounts" in response.get_data(as_text=True)
-
-
 def test_same_ids_on_two_platforms_stay_apart(
     launch: Launcher, app: Flask, client: FlaskClient, other_keys: KeyPair
 ) -> None:

@@ -1,7 +1,7 @@
 """instructor views: criterion and option rows, result history, grade audit
 
 Revision ID: 0005
-Revises: 0002 (chained after the outbox migration, merged into this branch)
+Revises: 0003 (chained after the outbox and LTI services migrations merged into this branch)
 """
 from typing import Sequence, Union
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0002'
+down_revision: Union[str, Sequence[str], None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
