@@ -365,6 +365,7 @@ class _Outcome:
     error: str | None
     retry_after: float | None = None
     lineitem: dict[str, Any] | None = None
+    token_refreshed: bool = False
 
 
 def _lineitem_label(link: ResourceLink) -> tuple[str, str]:
@@ -457,9 +458,10 @@ def _send(app: Flask, row_id: int, now: datetime) -> _Outcome:
                     return resolved
                 lineitem = resolved
                 url = str(resolved["id"])
-            outcome = _classify(client.post_score(url, payload), now)
+            reply = client.post_score(url, payload)
+            outcome = _classify(reply, now)
             return _Outcome(outcome.status, outcome.status_code, outcome.error,
-                            outcome.retry_after, lineitem)
+                            outcome.retry_after, lineitem, reply.token_refreshed)
         except ags.AgsHttpError as error:
             outcome = _classify(error.reply, now)
             return _Outcome(outcome.status if outcome.status != DELIVERED else PENDING,
@@ -483,7 +485,8 @@ def _record(app: Flask, row_id: int, token: str, outcome: _Outcome, now: datetim
         row.attempts += 1
         row.last_status_code = outcome.status_code
         row.tries = [*row.tries, {"at": now.isoformat(), "status_code": outcome.status_code,
-                                  "error": outcome.error, "outcome": outcome.status}]
+                                  "error": outcome.error, "outcome": outcome.status,
+                                  "token_refreshed": outcome.token_refreshed}]
         if outcome.lineitem is not None:
             link = session.get(ResourceLink, row.resource_link_pk)
             if link is not None:

@@ -143,9 +143,11 @@ def access_token(
             "scope": " ".join(scopes),
         })
     except requests.Timeout as error:
-        raise AgsTokenError(f"the token request to {token_url} timed out: {error}", None) from error
+        raise AgsTokenError(f"the LMS did not answer the access token request to {token_url} "
+                            f"in time: {error}", None) from error
     except requests.RequestException as error:
-        raise AgsTokenError(f"the token request to {token_url} failed: {error}", None) from error
+        raise AgsTokenError(f"the LMS could not be reached for an access token ({token_url}): "
+                            f"{type(error).__name__}: {error}", None) from error
     body: Any = None
     try:
         body = response.json()
