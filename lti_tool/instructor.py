@@ -7,6 +7,7 @@ the launch's registration and course (context). Everything works without JavaScr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool import attempts, content, outbox, regrade, reports
-from lti_tool.db import get_session
+from lti_tool.db import database, get_session
 from lti_tool.errors import Forbidden, NotFound
 from lti_tool.lti import nrps
 from lti_tool.lti.claims import CLAIM
@@ -310,9 +311,16 @@ def export_csv(placement_id: int) -> ResponseReturnValue:
         except NotFound:
             continue
         step_ids.extend(s.id for s in scenario.steps if s.id not in step_ids)
-    rows = reports.export_rows(session, [link.id], step_ids)
+    link_id = link.id
+
+    def rows() -> Iterator[str]:
+        # The request's session is closed when the view returns, before the body streams: the
+        # generator owns a session (and its server-side cursor) and closes it when done.
+        with database().sessions() as own:
+            yield from reports.export_rows(own, [link_id], step_ids)
+
     return Response(
-        stream_with_context(rows), mimetype="text/csv",
+        stream_with_context(rows()), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="coachlab-placement-{link.id}.csv"',
                  "Cache-Control": "no-store"},
     )
