@@ -96,7 +96,8 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
     policy = placement_settings(link).attempt_policy
     rows, total = reports.dashboard(session, link, query, roster=members, policy=policy)
     started = session.scalars(select(User.subject).join(Attempt, Attempt.user_pk == User.id)
-                              .where(Attempt.resource_link_pk == link.id).distinct())
+                              .where(Attempt.resource_link_pk == link.id).distinct()
+                              ) if roster.ok else ()
     course_links = list(session.scalars(
         select(ResourceLink).where(ResourceLink.registration_id == link.registration_id,
                                    ResourceLink.context_pk == link.context_pk)

@@ -235,7 +235,6 @@ def dashboard(
                                   func.lower(User.email).like(pattern),
                                   func.lower(User.subject).like(pattern)))
         stmt = stmt.where(and_(*conditions)) if conditions else stmt
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         column = {
             "name": func.lower(User.name), "status": status, "score": score,
             "attempts": per_user.c.attempts, "time": per_user.c.secs,
@@ -243,9 +242,14 @@ def dashboard(
             "submitted": latest.c.submitted_at,
         }[query.sort]
         ordered = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
-        stmt = stmt.order_by(ordered, User.subject).limit(query.per_page).offset(
-            (query.page - 1) * query.per_page)
-        return [make(row) for row in session.execute(stmt)], total
+        # One aggregation for the page and the count (a window over the filtered rows).
+        paged = stmt.add_columns(func.count().over().label("total")).order_by(
+            ordered, User.subject).limit(query.per_page).offset((query.page - 1) * query.per_page)
+        page_rows = session.execute(paged).all()
+        if page_rows:
+            return [make(row) for row in page_rows], int(page_rows[0].total)
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        return [], total
 
     # With a roster: merge in Python (the roster is not in the database).
     by_subject = {row.subject: make(row) for row in session.execute(stmt)}
