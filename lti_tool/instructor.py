@@ -107,6 +107,7 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
         "instructor/overview.html", **_common(ref, token, link), rows=rows, total=total,
         query=query, user=user, scenario_id=content.placement_scenario_id(link),
         roster=roster, not_started=nrps.not_started(roster, started), policy=policy,
+        deliveries=reports.page_deliveries(session, rows),
         course_links=course_links, statuses=reports.STATUSES, sort_keys=reports.SORT_KEYS,
         pages=max(1, -(-total // query.per_page)),
         pending_manual_notice=outbox.pending_manual_notice(_platform_product(ref.launch_id))

@@ -127,6 +127,8 @@ class DashboardRow:
     latest_attempt_id: int | None
     submitted_at: datetime | None
     in_roster: bool = True
+    graded_attempt_id: int | None = None
+    """The latest attempt with a score (the one whose grade the LMS gets)."""
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ def dashboard(
             User.subject, User.name, User.email, status.label("status"), score.label("score"),
             per_user.c.attempts, per_user.c.secs, per_user.c.reviews,
             latest.c.grade_sync_status, last_done.c.grade_sync_status.label("done_sync"),
-            per_user.c.latest_id, latest.c.submitted_at,
+            per_user.c.latest_id, latest.c.submitted_at, per_user.c.last_done_id,
         )
         .select_from(per_user)
         .join(User, User.id == per_user.c.user_pk)
@@ -218,6 +220,7 @@ def dashboard(
             needs_review=bool(row.reviews),
             grade_sync=row.done_sync or row.grade_sync_status or "",
             latest_attempt_id=row.latest_id, submitted_at=row.submitted_at,
+            graded_attempt_id=row.last_done_id,
         )
 
     if roster is None:
@@ -646,6 +649,17 @@ def module_summaries(placements: Iterable[PlacementSummary]) -> list[ModuleSumma
         out.append(ModuleSummary(module, len(items), sum(p.learners for p in items),
                                  sum(p.completed for p in items), mean))
     return out
+
+
+def page_deliveries(session: Session, rows: Sequence[DashboardRow]) -> dict[int, OutboxItem]:
+    """Attempt id -> its newest outbox row, for the graded attempts of one dashboard page."""
+    ids = [r.graded_attempt_id or r.latest_attempt_id for r in rows]
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    found = session.scalars(select(OutboxItem).where(OutboxItem.attempt_id.in_(wanted))
+                            .order_by(OutboxItem.id))
+    return {row.attempt_id: row for row in found}
 
 
 def failing_deliveries(session: Session, limit: int = 200) -> list[OutboxItem]:
