@@ -131,6 +131,27 @@ def grading_progress_of(attempt: Attempt) -> str:
     return "FullyGraded"
 
 
+SCORED_STATUSES = ("graded", "needs_review", "overridden")
+
+
+def placement_score(session: Session, attempt: Attempt) -> float | None:
+    """The learner's score on the placement (0..1) by its attempt policy: the best attempt
+    (the default), the last one, or the mean of all scored attempts."""
+    scores = [score for score in session.scalars(
+        select(Attempt.score).where(
+            Attempt.resource_link_pk == attempt.resource_link_pk,
+            Attempt.user_pk == attempt.user_pk, Attempt.status.in_(SCORED_STATUSES),
+            Attempt.score.is_not(None)).order_by(Attempt.id)) if score is not None]
+    if not scores:
+        return attempt.score
+    policy = str((attempt.resource_link.settings or {}).get("attempt_policy") or "best")
+    if policy == "last":
+        return scores[-1]
+    if policy == "mean":
+        return sum(scores) / len(scores)
+    return max(scores)
+
+
 def _ags_available(link: ResourceLink) -> bool:
     endpoint = link.ags_endpoint or {}
     return ags.SCORE_SCOPE in (endpoint.get("scope") or []) and bool(
@@ -141,7 +162,9 @@ def enqueue_score(
     session: Session, attempt: Attempt, *, comment: str | None = None,
     grading_progress: str | None = None,
 ) -> OutboxItem | None:
-    """Queue the attempt's score for the LMS in the caller's transaction (the caller commits).
+    """Queue the learner's score for the LMS in the caller's transaction (the caller commits).
+
+    scoreGiven follows the placement's attempt policy (placement_score) and its points.
 
     Returns None, and marks the attempt `not_available`, when the placement's launch offered
     no AGS score service.
@@ -165,9 +188,10 @@ def enqueue_score(
         "gradingProgress": progress,
         "timestamp": stamp.isoformat(timespec="milliseconds"),
     }
-    if attempt.score is not None:
+    score = placement_score(session, attempt)
+    if score is not None:
         points = score_points(link)
-        payload["scoreGiven"] = round(attempt.score * points, 2)
+        payload["scoreGiven"] = round(score * points, 2)
         payload["scoreMaximum"] = points
     if comment:
         payload["comment"] = comment
@@ -423,7 +447,9 @@ def _classify(reply: ags.AgsReply, now: datetime) -> _Outcome:
         wait = retry_after_seconds(reply.headers.get("Retry-After"), now)
         return _Outcome(PENDING, code, f"the LMS asked to slow down (429): {text}", wait)
     if code in (401, 408) or code >= 500:
-        return _Outcome(PENDING, code, f"the LMS answered {code}: {text}")
+        # A 503 may say when to come back, too.
+        wait = retry_after_seconds(reply.headers.get("Retry-After"), now) if code == 503 else None
+        return _Outcome(PENDING, code, f"the LMS answered {code}: {text}", wait)
     if MOODLE_NOT_GRADABLE.lower() in text.lower():
         return _Outcome(REJECTED, code, "the LMS refused the score for this user (Moodle's "
                         f"'{MOODLE_NOT_GRADABLE}': the user is not gradable in the course, e.g. "
@@ -479,10 +505,13 @@ def _record(app: Flask, row_id: int, token: str, outcome: _Outcome, now: datetim
             rng: random.Random) -> str:
     """Store the try and the row's new state; returns the report bucket."""
     with database(app).sessions() as session, session.begin():
+        # Write first: on SQLite this takes the write lock before anything is read.
+        session.execute(update(OutboxItem).where(OutboxItem.id == row_id)
+                        .values(attempts=OutboxItem.attempts + 1)
+                        .execution_options(synchronize_session=False))
         row = session.get(OutboxItem, row_id)
         if row is None:
             return REJECTED
-        row.attempts += 1
         row.last_status_code = outcome.status_code
         row.tries = [*row.tries, {"at": now.isoformat(), "status_code": outcome.status_code,
                                   "error": outcome.error, "outcome": outcome.status,

@@ -50,6 +50,8 @@ class FakeLms:
     moodle: bool = False
     """Moodle semantics: 409 for a timestamp not newer than the stored one; only a FullyGraded
     score sets a grade (any other gradingProgress clears it)."""
+    canvas: bool = False
+    """Canvas semantics: a Pending or PendingManual score is accepted (200) but not graded."""
     token_lifetime: int = 3600
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
@@ -152,6 +154,8 @@ class FakeLms:
         if user in self.not_gradable:
             return 400
         key = (name, user)
+        if self.canvas and payload.get("gradingProgress") in ("Pending", "PendingManual"):
+            return 200
         with self.lock:
             held = self.gradebook.get(key)
             stamp = datetime.fromisoformat(payload["timestamp"])

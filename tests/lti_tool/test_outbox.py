@@ -103,6 +103,22 @@ def test_placement_points_set_score_maximum(tool: Flask, lms: FakeLms) -> None:
     assert (payload["scoreGiven"], payload["scoreMaximum"]) == (5.0, 10.0)
 
 
+@pytest.mark.parametrize(("policy", "expected"), [
+    (None, 90.0), ("best", 90.0), ("last", 40.0), ("mean", 65.0)])
+def test_score_given_follows_the_placements_attempt_policy(
+    tool: Flask, lms: FakeLms, policy: str | None, expected: float
+) -> None:
+    registration = register(tool, lms)
+    seed_attempt(tool, registration, endpoint(lms), score=0.9)
+    seed_attempt(tool, registration, endpoint(lms), score=0.1, status="in_progress")
+    latest = seed_attempt(tool, registration, endpoint(lms), score=0.4)
+    if policy:
+        with db.database(tool).sessions() as session:
+            session.execute(update(ResourceLink).values(settings={"attempt_policy": policy}))
+            session.commit()
+    assert outbox_row(tool, enqueue(tool, latest) or 0).payload["scoreGiven"] == expected
+
+
 def test_pending_manual_while_a_step_awaits_review(tool: Flask, lms: FakeLms) -> None:
     registration = register(tool, lms)
     attempt_id = seed_attempt(tool, registration, endpoint(lms), status="graded")
@@ -199,6 +215,14 @@ def test_429_waits_for_retry_after_in_seconds(tool: Flask, lms: FakeLms) -> None
     assert deliver_due(tool, now=start + timedelta(seconds=60)).handled == 0
     assert deliver_due(tool, now=start + timedelta(seconds=121)).delivered == 1
     assert [t["status_code"] for t in outbox_row(tool, row_id or 0).tries] == [429, 200]
+
+
+def test_503_with_retry_after_waits_as_asked(tool: Flask, lms: FakeLms) -> None:
+    row_id = enqueue(tool, seed_attempt(tool, register(tool, lms), endpoint(lms)))
+    lms.script.append(Scripted(503, "upgrading", {"Retry-After": "900"}))
+    start = later(1)
+    assert deliver_due(tool, now=start).retrying == 1
+    assert as_utc(outbox_row(tool, row_id or 0).next_try_at) == start + timedelta(seconds=900)
 
 
 def test_429_waits_for_retry_after_as_an_http_date(tool: Flask, lms: FakeLms) -> None:
@@ -445,6 +469,22 @@ def test_moodle_clears_a_pending_manual_grade_until_fully_graded(
     assert "pending manual grading" in pending_manual_notice(None)
 
 
+def test_canvas_ignores_a_pending_manual_score_until_it_is_graded(tool: Flask) -> None:
+    with serving(canvas=True) as canvas:
+        attempt_id = seed_attempt(tool, register(tool, canvas), endpoint(canvas),
+                                  status="needs_review")
+        enqueue(tool, attempt_id)
+        assert deliver_due(tool, now=later(1)).delivered == 1
+        assert canvas.stored("learner-1") is None  # accepted, but no grade yet
+        with db.database(tool).sessions() as session:
+            session.execute(update(Attempt).values(status="overridden"))
+            session.commit()
+        enqueue(tool, attempt_id)
+        assert deliver_due(tool, now=later(2)).delivered == 1
+        graded = canvas.stored("learner-1")
+        assert graded is not None and graded["gradingProgress"] == "FullyGraded"
+
+
 # --- line items --------------------------------------------------------------------------
 
 
@@ -484,3 +524,18 @@ def test_lineitems_only_without_a_lineitem_scope_is_rejected(tool: Flask, lms: F
     row_id = enqueue(tool, seed_attempt(tool, register(tool, lms), claim))
     assert deliver_due(tool, now=later(1)).rejected == 1
     assert "column management" in (outbox_row(tool, row_id or 0).last_error or "")
+
+
+def test_a_module_placements_created_line_item_is_labelled_with_the_module(
+    tool: Flask, lms: FakeLms
+) -> None:
+    registration = register(tool, lms)
+    attempt_id = seed_attempt(tool, registration, endpoint(lms, lineitem=None))
+    with db.database(tool).sessions() as session:
+        session.execute(update(ResourceLink).values(module_id="coaching-the-territory-seller",
+                                                    scenario_id=None))
+        session.commit()
+    enqueue(tool, attempt_id)
+    assert deliver_due(tool, now=later(1)).delivered == 1
+    assert (lms.lineitems[0]["label"], lms.lineitems[0]["resourceId"]) == (
+        "Coaching the territory seller", "coaching-the-territory-seller")
