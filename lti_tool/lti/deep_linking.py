@@ -105,7 +105,8 @@ def request_from_claims(registration_id: int, body: Mapping[str, Any]) -> DeepLi
         registration_id=registration_id,
         deployment_id=str(body.get(DEPLOYMENT_ID, "")),
         return_url=return_url,
-        accept_multiple=_flag(settings.get("accept_multiple"), True),
+        # Absent means the platform did not say it takes several: send one.
+        accept_multiple=_flag(settings.get("accept_multiple"), False),
         accept_lineitem=_flag(settings.get("accept_lineitem"), True),
         data=settings.get("data"),
         nonce=secrets.token_urlsafe(16),

@@ -112,4 +112,5 @@ def config_json() -> ResponseReturnValue:
 def about() -> ResponseReturnValue:
     """A page for admins: the URLs and values to register the tool with an LMS."""
     return render_template("lti/about.html", config=canvas_config(),
-                           config_url=tool_url("lti.config_json"))
+                           config_url=tool_url("lti.config_json"),
+                           register_url=tool_url("registration.register"))

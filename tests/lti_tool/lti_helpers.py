@@ -29,7 +29,7 @@ def deep_link_launch(launch: Launcher, role: str = "instructor",
         claims[DL_SETTINGS] = {"deep_link_return_url": RETURN_URL,
                                "accept_types": ["ltiResourceLink"],
                                "accept_presentation_document_targets": ["iframe", "window"],
-                               **settings}
+                               "accept_multiple": True, **settings}
     return launch(role=role, tamper=tamper)
 
 

@@ -51,9 +51,12 @@ def test_content_developer_may_pick(launch: Launcher, client: FlaskClient) -> No
     def as_designer(claims: dict[str, object]) -> None:
         claims[CLAIM + "roles"] = [
             "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper"]
-    response = launch(role="learner", tamper=lambda c: (
-        _deep(c), as_designer(c)))
+    def tamper(claims: dict[str, object]) -> None:
+        _deep(claims)
+        as_designer(claims)
+    response = launch(role="learner", tamper=tamper)
     assert response.status_code == 302, response.get_data(as_text=True)
+    assert urlsplit(response.location).path == "/lti/deep-link"
 
 
 def _deep(claims: dict[str, object]) -> None:
@@ -128,8 +131,11 @@ def test_no_data_claim_when_the_platform_sent_none(
     assert body[CONTENT_ITEMS][0]["custom"]["attempts_allowed"] == ""
 
 
-def test_one_item_only_when_the_platform_takes_one(launch: Launcher, client: FlaskClient) -> None:
-    picker = open_picker(launch, client, accept_multiple=False)
+@pytest.mark.parametrize("accept_multiple", [False, "false", None])
+def test_one_item_only_when_the_platform_takes_one(
+    launch: Launcher, client: FlaskClient, accept_multiple: object
+) -> None:
+    picker = open_picker(launch, client, accept_multiple=accept_multiple)
     assert 'type="radio" name="item"' in picker
     response = choose(client, picker, [f"scenario:{SCENARIO}", "module:start-from-the-seller"])
     assert_rejected(response, "tick just one")

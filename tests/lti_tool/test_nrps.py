@@ -186,3 +186,20 @@ def test_overview_without_roster_service_shows_the_notice(
     staff = launch(role="instructor")
     page = html.unescape(client.get(staff.location).get_data(as_text=True))
     assert "Showing attempts only" in page and "offered no roster service" in page
+
+
+def test_roster_cache_is_per_registration(app: Flask, lms: FakeLms, platform: PlatformInfo) -> None:
+    from lti_tool.platforms import PlatformSpec, add_platform
+
+    with db.database(app).sessions() as session:
+        add_platform(session, PlatformSpec(
+            issuer=platform.issuer, client_id="second-client", deployment_ids=("d",),
+            auth_login_url=f"{platform.issuer}/auth", auth_token_url=f"{platform.issuer}/token",
+            key_set_url=None, key_set=platform.keys.jwks()))
+        session.commit()
+        rows = list(session.scalars(select(PlatformRegistration).order_by(PlatformRegistration.id)))
+        session.expunge_all()
+    with app.test_request_context():
+        fetch_roster(app, rows[0], _claim(), "link-1")
+        fetch_roster(app, rows[1], _claim(), "link-1")
+    assert len(lms.calls) == 6  # the second registration did not get the first one's roster
