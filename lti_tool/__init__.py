@@ -40,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     privacy.init_app(app)
 
-    from lti_tool import instructor, learner
+    from lti_tool import admin, instructor, learner
     from lti_tool.lti import picker, registration
     from lti_tool.lti import views as lti_views
 
@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(registration.bp)
     app.register_blueprint(learner.bp)
     app.register_blueprint(instructor.bp)
+    app.register_blueprint(admin.bp)
     if app.config["DEMO"]:
         from lti_tool import demo_lms
 

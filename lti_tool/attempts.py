@@ -182,6 +182,19 @@ def grade(session: Session, attempt: Attempt) -> AttemptResult:
     """Grade a submitted attempt and store the result of every step with its grader version."""
     scenario = scenario_of(attempt)
     result = _grade(session, attempt, scenario)
+    store_result(session, attempt, scenario, result)
+    # The score for the LMS commits with the result, or neither does (transactional outbox).
+    outbox.enqueue_score(session, attempt)
+    session.commit()
+    return result
+
+
+def store_result(
+    session: Session, attempt: Attempt, scenario: Scenario, result: AttemptResult
+) -> None:
+    """Write a grading result onto the attempt's step rows and their indexed rows (no commit)."""
+    from lti_tool.reports import index_result
+
     weights = {step.id: step.weight for step in scenario.steps}
     existing = {row.step_id: row for row in attempt.results}
     for step_id, step_result in result.steps.items():
@@ -198,13 +211,11 @@ def grade(session: Session, attempt: Attempt) -> AttemptResult:
         row.grader = step_result.grader
         row.grader_version = step_result.grader_version
         row.graded_at = utcnow()
+        row.machine_score = step_result.score
     attempt.score = result.score
     attempt.status = "needs_review" if result.needs_review else "graded"
     attempt.graded_at = utcnow()
-    # The score for the LMS commits with the result, or neither does (transactional outbox).
-    outbox.enqueue_score(session, attempt)
-    session.commit()
-    return result
+    index_result(session, attempt, scenario)
 
 
 def placement_attempts(session: Session, link: ResourceLink) -> list[Attempt]:

@@ -1,4 +1,5 @@
-"""The `coachlab` command: serve, worker, db upgrade, platform add/list/remove, content, grade."""
+"""The `coachlab` command: serve, worker, db upgrade, platform add/list/remove, content, grade,
+regrade."""
 
 from __future__ import annotations
 
@@ -197,6 +198,36 @@ def platform_remove(ctx: click.Context, issuer: str, client_id: str | None) -> N
             raise click.ClickException(error.message) from None
         session.commit()
         click.echo(f"removed {count} registration(s) of {issuer}")
+
+
+@main.command("regrade")
+@click.option("--scenario", "scenario_id", default=None, help="Only attempts on this scenario id.")
+@click.option("--placement", "placement_id", type=int, default=None,
+              help="Only attempts on this placement (resource link row id).")
+@click.option("--dry-run", is_flag=True, help="List how many attempts would be regraded.")
+@click.pass_context
+def regrade_command(ctx: click.Context, scenario_id: str | None, placement_id: int | None,
+                    dry_run: bool) -> None:
+    """Re-score graded attempts against the current scenario and grader versions."""
+    from lti_tool import regrade
+
+    app = _app(ctx)
+    with app.app_context(), db.database(app).sessions() as session:
+        ids = regrade.regrade_candidates(
+            session, scenario_id, [placement_id] if placement_id is not None else None)
+        if dry_run or not ids:
+            click.echo(f"{len(ids)} attempt(s) would be regraded")
+            return
+        with click.progressbar(length=len(ids), label="Regrading") as bar:
+            outcomes = regrade.regrade(session, ids, on_done=lambda _outcome: bar.update(1))
+        changed = sum(1 for o in outcomes if o.changed)
+        failed = [o for o in outcomes if o.error]
+        for outcome in failed:
+            click.echo(f"attempt {outcome.attempt_id}: {outcome.error}", err=True)
+        click.echo(f"regraded {len(outcomes)} attempt(s): {changed} changed and resent, "
+                   f"{len(failed)} failed")
+        if failed:
+            ctx.exit(1)
 
 
 @platform.group("deployment")

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "POINTS": 100,
     "TOOL_TITLE": "coachlab",
     "PROXIES": 0,
+    "ADMIN_SUBJECTS": "",
     "DYNAMIC_REGISTRATION": True,
     "INPROCESS_WORKER": True,
     "WORKER_INTERVAL": 5.0,

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import LaunchRejected
-from lti_tool.lti.claims import LaunchClaims, is_staff
+from lti_tool.lti.claims import LaunchClaims, is_admin, is_staff
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Context, PlatformRegistration, ResourceLink, User
 from lti_tool.placements import DEFAULT_POINTS, settings_from_custom
@@ -73,6 +73,7 @@ def _link(
 
 def record_launch(
     session: Session, registration: PlatformRegistration, claims: LaunchClaims, launch_id: str,
+    admin_subjects: str = "",
     default_points: float = DEFAULT_POINTS,
 ) -> LaunchRef:
     """Upsert the user, context and placement of a validated launch and commit them."""
@@ -90,4 +91,5 @@ def record_launch(
         user_id=user.id,
         link_id=link.id,
         staff=is_staff(claims["roles"]),
+        admin=is_admin(claims["roles"], claims["issuer"], claims["subject"], admin_subjects),
     )

@@ -213,6 +213,8 @@ class StepResultRecord(Base):
     grader: Mapped[str] = mapped_column(String(64))
     grader_version: Mapped[str] = mapped_column(String(32))
     graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    machine_score: Mapped[float | None] = mapped_column(Float)
+    """The grader's score, kept when an instructor overrides `score`."""
 
     attempt: Mapped[Attempt] = relationship(back_populates="results")
 
@@ -282,6 +284,96 @@ class OutboxItem(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     attempt: Mapped[Attempt] = relationship()
+
+
+# --- instructor views (issue 7): indexed results, result history, the grade audit trail ---
+
+
+class CriterionResultRow(Base):
+    """One criterion's verdict of a stored step result, as a row (item analysis reads these)."""
+
+    __tablename__ = "step_criterion_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    step_id: Mapped[str] = mapped_column(String(255))
+    criterion_id: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    """met, partial or missed."""
+    points: Mapped[float] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+
+
+class OptionChoiceRow(Base):
+    """An option the learner chose in a choice, ranking or focus step (distractor analysis)."""
+
+    __tablename__ = "step_option_choices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    step_id: Mapped[str] = mapped_column(String(255))
+    option_id: Mapped[str] = mapped_column(String(255))
+    position: Mapped[int] = mapped_column(default=1)
+    """1 for choices; the rank given for ranking steps."""
+    correct: Mapped[bool] = mapped_column(default=False)
+    """The option is in the key (for ranking: at its key position)."""
+
+
+class ResultHistory(Base):
+    """A step result as it was before a regrade or an override replaced it (never deleted)."""
+
+    __tablename__ = "step_result_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    step_id: Mapped[str] = mapped_column(String(255))
+    score: Mapped[float] = mapped_column(Float)
+    criteria: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    feedback: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    grader: Mapped[str] = mapped_column(String(64))
+    grader_version: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(128), default="")
+    graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replaced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(String(32))
+    """regrade or override."""
+
+
+class GradeAudit(Base):
+    """One instructor decision on a grade: who, when, old -> new, why. Append-only, kept forever.
+
+    No foreign key on purpose: the trail outlives the rows it talks about.
+    """
+
+    __tablename__ = "grade_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(index=True)
+    attempt_id: Mapped[int] = mapped_column(index=True)
+    scenario_id: Mapped[str] = mapped_column(String(255), index=True)
+    step_id: Mapped[str | None] = mapped_column(String(255))
+    """None when the decision is about the attempt's total."""
+    action: Mapped[str] = mapped_column(String(16))
+    """confirm or override."""
+    old_score: Mapped[float | None] = mapped_column(Float)
+    new_score: Mapped[float | None] = mapped_column(Float)
+    machine_score: Mapped[float | None] = mapped_column(Float)
+    """The grader's own score for the step (the other rater of the agreement report)."""
+    machine_criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Criterion id -> status the grader gave."""
+    human_criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Criterion id -> status the instructor gave."""
+    comment: Mapped[str] = mapped_column(Text, default="")
+    actor_user_pk: Mapped[int] = mapped_column()
+    actor_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 # --- security: anonymised aggregates kept after erasure and retention (issue 9) ---
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,17 +39,27 @@ class Erased:
     step_scores_kept: int
 
 
-def pseudonym(user: User) -> str:
+def pseudonym_of(registration_id: int | None, subject: str) -> str:
     """A stable label for a learner the platform sent no name for (no personal data in it)."""
-    digest = hashlib.sha256(f"{user.registration_id}:{user.subject}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{registration_id}:{subject}".encode()).hexdigest()
     return f"Learner {digest[:6].upper()}"
 
 
-def learner_label(user: User | None) -> str:
-    """The name the platform sent, else the pseudonym (never the raw LMS user id)."""
-    if user is None:
+def pseudonym(user: User) -> str:
+    """The pseudonym of a stored user."""
+    return pseudonym_of(user.registration_id, user.subject)
+
+
+def learner_label(person: Any, registration_id: int | None = None) -> str:
+    """The name the platform sent, else the pseudonym (never the raw LMS user id). `person`
+    is a User or any row with `name` and `subject` (then pass the registration id)."""
+    if person is None:
         return "Erased learner"
-    return user.name or pseudonym(user)
+    name = getattr(person, "name", "") or ""
+    if name:
+        return str(name)
+    registration = getattr(person, "registration_id", registration_id)
+    return pseudonym_of(registration, str(getattr(person, "subject", "")))
 
 
 def _anonymise(session: Session, attempt: Attempt, reason: str) -> tuple[int, int]:

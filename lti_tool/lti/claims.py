@@ -44,6 +44,22 @@ def is_staff(roles: Iterable[str]) -> bool:
     return any(role.rsplit("#", 1)[-1] in STAFF_ROLES for role in roles)
 
 
+ADMIN_ROLES = frozenset({
+    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+    "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
+    "http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin",
+})
+"""LMS-wide administrator roles (a course's own Administrator role is staff, not admin)."""
+
+
+def is_admin(roles: Iterable[str], issuer: str, subject: str, allow_list: str = "") -> bool:
+    """True for an LMS administrator role, or `issuer|subject` on the comma-separated allow-list."""
+    if any(role in ADMIN_ROLES for role in roles):
+        return True
+    allowed = {entry.strip() for entry in allow_list.split(",") if entry.strip()}
+    return f"{issuer}|{subject}" in allowed
+
+
 def read_claims(body: dict[str, Any]) -> LaunchClaims:
     """Pick the claims coachlab needs out of a validated id_token body."""
     aud = body.get("aud")

@@ -28,6 +28,8 @@ class LaunchRef:
     user_id: int
     link_id: int
     staff: bool
+    admin: bool = False
+    """An LMS administrator (institution or system role) or on COACHLAB_ADMIN_SUBJECTS."""
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:

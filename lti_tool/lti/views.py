@@ -110,7 +110,8 @@ def complete_launch(body: dict[str, Any], launch_id: str) -> ResponseReturnValue
         request = deep_linking.request_from_claims(registration.id, body)
         return redirect(tool_url("deep_linking.picker", dl=deep_linking.sign_request(request)))
     ref = record_launch(session, registration, claims, launch_id,
-                        default_points=float(current_app.config["POINTS"]))
+                        default_points=float(current_app.config["POINTS"]),
+                        admin_subjects=current_app.config["ADMIN_SUBJECTS"])
     token = sign_launch(ref)
     if message_type == "LtiSubmissionReviewRequest":
         attempt = submission_review.review_attempt(
