@@ -71,7 +71,7 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
         "multi-threading", "multithreading", "multi-thread", "multithread", "single-threaded",
         "single threaded", "relationship map", "power map", "buying committee", "more contacts",
         "new contacts", "business units", "org chart", "contacts per account", "widen",
-        "broaden the relationships", "more relationships",
+        "broaden the relationships", "more relationships", "stakeholder coverage",
     ),
     "executive_relationships": (
         "executive relationships", "executive presence", "executive sponsor", "c-level",
@@ -187,7 +187,7 @@ FOCUS_MARKERS = frozenset({"focus", "priority", "main", "key", "core", "primary"
                            "mainly", "mostly", "chiefly", "centre", "center", "thing", "month",
 
                            "biggest", "largest", "work", "coach", "improve", "fix", "build",
-                           "develop", "goal", "theme"})
+                           "develop", "goal", "theme", "problem", "gap", "issue"})
 SECONDARY_MARKERS = frozenset({"once", "later", "afterwards", "secondary", "eventually",
                                "bit", "maybe", "perhaps", "permitting", "if",
                                "also", "too", "context", "leverage", "meanwhile"})
@@ -217,4 +217,6 @@ WEAK_PHRASES = frozenset({
     "closing", "pitch", "pitches", "pitching", "map", "mapping", "touch", "trained",
     "contacts", "relationships", "relations", "health", "retention", "outcomes", "first call",
     "first calls", "tier", "tiers", "next step", "next steps", "specialists", "certified",
+    # Everyday words that only sometimes mean the task ("he listens to me", "regional plants").
+    "questioning", "listening", "regional", "regions", "the regions",
 })

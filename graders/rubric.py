@@ -47,13 +47,14 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from graders.base import BoundStep, ResponseError
 from graders.common import (
     build_result,
     float_setting,
     focus_reading,
+    status_for,
     str_list_setting,
     strength_reading,
     task_label,
@@ -451,7 +452,7 @@ def _is_praised(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
             praise = True
             if text in {"strength", "strengths", "already", "excel", "excels", "trust", "trusts"}:
                 be = True
-        elif text in BE_WORDS or text in {"at", "brilliant"}:
+        elif text in BE_WORDS or text in {"at", "brilliant", "has", "have", "very"}:
             be = True
         elif text == "not":
             negation = True
@@ -529,6 +530,15 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
         and first_break <= 6
     )
+    # A short opening sentence ("Discovery.", "Qualify the inherited pipe.") is a title too.
+    first_end = next(
+        (k for k, t in enumerate(tokens) if t.kind == "punct" and t.text in _SENTENCE_ENDS),
+        len(tokens),
+    )
+    if not heading_mark and 0 < first_end < len(tokens) and first_end <= 7 and sum(
+        1 for t in tokens[:first_end] if t.kind == "word"
+    ) <= 5:
+        heading_mark, first_break = True, first_end
     mentions: list[_Mention] = []
     for m in matches:
         if not m.key.startswith("task:"):
@@ -570,6 +580,100 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         considered, len(text) > limit, tokens, matches, mentions, clause, sentence,
         manager_sentences, weights,
     )
+
+
+STRONG_RUNNER_UP = 0.6
+"""Full marks need every other task below this share of the focus's attention."""
+STRENGTH_SHARE = 0.5
+"""The seller's strength planned with more than this share of the focus's attention is a
+second subject (praise and leverage do not count: they carry no attention)."""
+CLAIM_WEIGHT = 1.0
+"""A mention this heavy is claimed (a focus sentence or the manager's voice), not a passing one."""
+
+
+def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
+    """Why the evidence for the right focus is too thin for full marks (empty when it is
+    strong): full marks (label 2) need an unambiguous claim of the focus, so a borderline
+    reading is capped at the label-1 band and goes to review instead."""
+    lexicon = _lexicon_for(step)
+    focus = lexicon.focus
+    weights = analysis.task_weights
+    focus_weight = weights.get(focus, 0.0)
+    affirmed = [
+        m for m in analysis.mentions if m.task == focus and not m.negated and not m.praised
+    ]
+    reasons: list[str] = []
+    weak = [m.match.phrase.casefold() in WEAK_PHRASES for m in affirmed]
+    solid = [m for m, w in zip(affirmed, weak, strict=True) if not w and not m.match.fuzzy]
+    sentences = {m.clause for m in affirmed}
+    if affirmed and not solid:
+        if all(weak):
+            reasons.append("weak")  # only everyday words ("pipeline", "regional") name it
+        elif len(sentences) < 2 and len({m.match.phrase for m in affirmed}) < 2:
+            reasons.append("fuzzy")  # one typo-tolerant match is all there is
+    if affirmed and max(m.weight for m in affirmed) < CLAIM_WEIGHT and len(sentences) < 2:
+        reasons.append("passing")  # one description in passing, never claimed as the subject
+    claimed = {
+        m.task for m in analysis.mentions
+        if not m.negated and not m.praised and m.weight >= CLAIM_WEIGHT
+    }
+    rivals = [t for t, w in weights.items() if t != focus and w >= STRONG_RUNNER_UP * focus_weight]
+    if focus_weight > 0 and any(t in claimed for t in rivals):
+        reasons.append("competing")  # another task is claimed with nearly as much attention
+    if any(
+        weights.get(t, 0.0) > STRENGTH_SHARE * focus_weight
+        for t in lexicon.strengths
+    ):
+        reasons.append("strength")  # the seller's strength is planned as a subject too
+    return tuple(reasons)
+
+
+CAP_SCORE = 0.75
+"""A full-marks answer on thin evidence is held here: inside the label-1 band (0.40-0.79)."""
+LABEL_TWO_SCORE = 0.80
+CAPPED_CONFIDENCE = 0.45
+_THIN_EVIDENCE = {
+    "weak": "only everyday words point to {focus} - say plainly that {focus} is the focus",
+    "fuzzy": "{focus} is named only once, through a misspelling",
+    "passing": "{focus} comes up only in passing - make it the subject of the plan",
+    "competing": "another task gets almost as much of the plan as {focus} - commit to one",
+    "strength": "the seller's strength gets almost as much of the plan as {focus}",
+}
+
+
+def _cap(
+    step: BoundStep, criteria: list[CriterionResult], reasons: Sequence[str]
+) -> list[CriterionResult]:
+    """Hold a would-be full-marks answer at CAP_SCORE: the points above it come off the focus
+    criterion first (that is where the doubt is), then off the others in order."""
+    total = sum(c.max_points for c in criteria)
+    earned = sum(c.points for c in criteria)
+    if total <= 0 or earned < LABEL_TWO_SCORE * total:
+        return criteria
+    cut = earned - CAP_SCORE * total
+    focus = task_label(step.catalogue, step.scenario.derivation.focus)
+    why = "; ".join(_THIN_EVIDENCE[r].format(focus=focus) for r in reasons if r in _THIN_EVIDENCE)
+    capped: list[CriterionResult] = []
+    for c in criteria:
+        take = min(cut, c.points)
+        cut -= take
+        if take <= 0:
+            capped.append(c)
+            continue
+        points = c.points - take
+        capped.append(replace(c, points=points, status=status_for(points, c.max_points)))
+    return [
+        replace(
+            c,
+            feedback=(
+                f"The plan reads as {focus}, but the evidence is thin: {why}. An instructor "
+                "will confirm it."
+            ),
+        )
+        if c.id == "focus"
+        else c
+        for c in capped
+    ]
 
 
 def _evidence(text: str, matches: Sequence[PhraseMatch]) -> tuple[Evidence, ...]:
@@ -639,7 +743,18 @@ class CoachingPlanGrader:
         action_result, action_matches = self._action(step, analysis, points, focus_ok, coaching)
         if action_matches and not coaching:
             confidence -= 0.1
+        capped = False
+        if focus_ok >= 1.0:
+            reasons = weak_evidence(step, analysis)
+            if reasons:
+                focus_result, situation_result, action_result, approach_result = _cap(
+                    step, [focus_result, situation_result, action_result, approach_result],
+                    reasons,
+                )
+                capped = focus_result.status != "met"
         criteria = [focus_result, situation_result, action_result, approach_result]
+        if capped:
+            confidence = min(confidence, CAPPED_CONFIDENCE)
         fuzzy_used = sum(1 for m in analysis.matches if m.fuzzy and m.key != "grader")
         confidence -= min(0.3, 0.1 * fuzzy_used)
         # Most important first: the focus, then what the approach got wrong, then the rest;
@@ -652,7 +767,9 @@ class CoachingPlanGrader:
             )
         feedback += [c.feedback for c in ordered if c.status == "met"]
         feedback = notes + feedback + [focus_reading(step), s.feedback]
-        return build_result(step, self.name, self.version, criteria, feedback, confidence)
+        return build_result(
+            step, self.name, self.version, criteria, feedback, confidence, force_review=capped
+        )
 
     @staticmethod
     def _points(step: Step) -> dict[str, tuple[str, float, str, str]]:

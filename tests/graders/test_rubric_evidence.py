@@ -1,0 +1,129 @@
+"""coaching_plan: full marks need strong evidence of the focus; thin evidence is held at label 1.
+
+Every answer here is written for the test fixture's seller (Priya, territory coverage is the
+focus; qualification and negotiation are her strengths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from graders.base import BoundStep
+from graders.result import StepResult
+from graders.rubric import CAP_SCORE, CoachingPlanGrader, analyse, weak_evidence
+
+Bound = Callable[[str], BoundStep]
+
+
+def grade(bound: Bound, text: str) -> StepResult:
+    return CoachingPlanGrader().grade(bound("plan"), text)
+
+
+def reasons(bound: Bound, text: str) -> tuple[str, ...]:
+    step = bound("plan")
+    return weak_evidence(step, analyse(step, text))
+
+
+CLAIMED = (
+    "The focus this month is territory coverage. On Monday we run a tiering session on her "
+    "300 accounts together and she drafts a touch plan for the C accounts; every Friday we "
+    "compare who she actually spoke to with the plan."
+)
+
+
+def test_a_plain_claim_of_the_focus_is_strong_evidence(bound: Bound) -> None:
+    assert reasons(bound, CLAIMED) == ()
+    result = grade(bound, CLAIMED)
+    assert result.score == 1.0
+    assert not result.needs_review
+
+
+def test_a_single_typo_match_is_not_enough_for_full_marks(bound: Bound) -> None:
+    text = (
+        "Her covrage is the thing. Monday we run a tiering session on her 300 accounts "
+        "together and every Friday she shows me her call list."
+    ).replace("tiering session", "working session")
+    assert "fuzzy" in reasons(bound, text)
+    result = grade(bound, text)
+    assert result.score == pytest.approx(CAP_SCORE)
+    assert result.needs_review
+    focus = next(c for c in result.criteria if c.id == "focus")
+    assert focus.status == "partial"
+    assert "thin" in focus.feedback
+
+
+def test_two_independent_typo_matches_are_enough(bound: Bound) -> None:
+    text = (
+        "We work on her covrage: teiring her 300 accounts together in a working session, then "
+        "a weekly review of the C accounts."
+    )
+    assert "fuzzy" not in reasons(bound, text)
+
+
+def test_a_passing_description_is_not_a_claim(bound: Bound) -> None:
+    # Coverage is only described in the seller's voice, once; the plan never says it is the
+    # subject.
+    text = (
+        "She has 300 accounts and coverage is thin there. Weekly review with Priya, a "
+        "ride-along on Tuesday."
+    )
+    assert "passing" in reasons(bound, text)
+    assert grade(bound, text).score < 0.8
+
+
+def test_only_everyday_words_are_weak_evidence(bound: Bound) -> None:
+    # "touch" names coverage only weakly; nothing else names it.
+    text = (
+        "I want her to touch her 300 accounts more this month. Monday we hold a working "
+        "session together and every Friday a calendar review."
+    )
+    assert reasons(bound, text) == ("weak",)
+    result = grade(bound, text)
+    assert 0.4 <= result.score < 0.8
+    assert result.needs_review
+
+
+def test_a_claimed_rival_task_blocks_full_marks(bound: Bound) -> None:
+    text = (
+        "The focus is territory coverage: a tiering session on her 300 accounts together on "
+        "Monday. The other priority is prospecting: every Friday we build her call list for "
+        "new logos."
+    )
+    assert "competing" in reasons(bound, text)
+    assert grade(bound, text).score < 0.8
+
+
+def test_the_strength_as_a_near_equal_subject_blocks_full_marks(bound: Bound) -> None:
+    text = (
+        "Main focus: territory coverage - a tiering session on her 300 accounts on Monday. "
+        "We check her coverage of the C accounts every Friday. Another priority is "
+        "negotiation: a role-play before the Van Dijk meeting."
+    )
+    found = reasons(bound, text)
+    assert "strength" in found
+    assert grade(bound, text).score < 0.8
+
+
+def test_praising_the_strength_costs_nothing(bound: Bound) -> None:
+    text = (
+        "Her negotiation is excellent, so leave it. The focus is territory coverage: Monday "
+        "we tier her 300 accounts together and every Friday we review the C accounts she "
+        "called."
+    )
+    assert reasons(bound, text) == ()
+    assert grade(bound, text).score == 1.0
+
+
+def test_the_cap_never_raises_a_score(bound: Bound) -> None:
+    # Thin evidence on an answer that was already in the label-1 band changes nothing.
+    text = "I want her to touch more of her accounts."
+    result = grade(bound, text)
+    assert result.score < CAP_SCORE
+    assert "evidence is thin" not in " ".join(result.feedback)
+
+
+def test_takeover_still_costs_the_label_with_strong_evidence(bound: Bound) -> None:
+    text = CLAIMED + " I will call the C accounts myself on Thursdays."
+    assert grade(bound, text).score < 0.8
