@@ -390,6 +390,23 @@ def _sentences(tokens: Sequence[Token]) -> list[int]:
     return numbers
 
 
+_POINTING_WORDS = frozenset({"it", "that", "this"})
+_RATE_WORDS = frozenset({"a", "per", "each", "every"})
+
+
+def _asides(tokens: Sequence[Token]) -> list[bool]:
+    """Per token: inside parentheses (an aside, not the plan's subject)."""
+    depth = 0
+    inside: list[bool] = []
+    for token in tokens:
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth = max(0, depth - 1)
+        inside.append(depth > 0)
+    return inside
+
+
 def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
     """An odd number of negators shortly before the mention, or 'X is not the issue' after."""
     here = clause[m.first]
@@ -416,6 +433,8 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
         # "customers never saw the ROI" describes the gap; "we will not build a coverage
         # plan" rejects it. Only the manager's voice (or no subject) rejects.
         k = first_negator - 1
+        if k >= 1 and tokens[k].text in BE_WORDS and tokens[k - 1].text in _POINTING_WORDS:
+            return True  # "it's not her customer contacts": the manager sets X aside
         while k >= 0 and clause[k] == here:
             if tokens[k].text in THIRD_PERSON:
                 return False
@@ -520,11 +539,23 @@ def analyse(step: BoundStep, text: str) -> Analysis:
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
     # "the month is about X", "it's all about X" claim a focus ("talk about" does not).
+    # "I don't think this is about X" rejects the claim.
     about_claims = {
         sentence[k]
         for k in range(1, len(tokens))
         if tokens[k].text == "about" and tokens[k - 1].text in (BE_WORDS | {"all"})
+        and not any(
+            tokens[j].text in NEGATORS and clause[j] == clause[k] for j in range(max(0, k - 5), k)
+        )
     }
+    # Sentences with a focus marker; "27 a month" is a rate, not "this month we work on".
+    claim_sentences = {
+        sentence[k]
+        for k, t in enumerate(tokens)
+        if t.text in FOCUS_MARKERS
+        and not (t.text == "month" and k > 0 and tokens[k - 1].text in _RATE_WORDS)
+    }
+    aside = _asides(tokens)
     first_break = next((k for k, t in enumerate(tokens) if t.kind == "punct"), len(tokens))
     heading_mark = (
         first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
@@ -550,9 +581,7 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         # only describes the seller gives it as context, which weighs less.
         # "Coverage: ..." or "Coverage and negotiation - ..." opening the answer is a claim.
         heading = heading_mark and m.last < first_break
-        if heading or not same_clause.isdisjoint(FOCUS_MARKERS) or (
-            sentence[m.first] in about_claims
-        ):
+        if heading or sentence[m.first] in claim_sentences or sentence[m.first] in about_claims:
             weight = 2.0
         elif not same_clause.isdisjoint(FIRST_PERSON):
             weight = 1.0
@@ -562,7 +591,15 @@ def analyse(step: BoundStep, text: str) -> Analysis:
             weight *= 0.5
         if m.phrase.casefold() in WEAK_PHRASES:
             weight *= 0.5
-        mentions.append(_Mention(m.key[5:], m, negated, praised, weight, sentence[m.first]))
+        if aside[m.first]:
+            weight *= 0.5  # "(DMU: economic buyer, procurement, ...)" is an aside
+        task = m.key[5:]
+        if task not in lexicon.critical and task not in lexicon.strengths and m.first == m.last:
+            # One everyday word for a task this job does not need ("a coverage problem on
+            # EBRs" in a renewal book) is more likely its everyday sense; the seller's
+            # strength is exempt: it is the tempting wrong focus.
+            weight *= 0.5
+        mentions.append(_Mention(task, m, negated, praised, weight, sentence[m.first]))
     mentions = _suppress_nested(mentions)
     weights: dict[TaskId, float] = {}
     per_clause: dict[tuple[TaskId, int], float] = {}

@@ -127,3 +127,38 @@ def test_the_cap_never_raises_a_score(bound: Bound) -> None:
 def test_takeover_still_costs_the_label_with_strong_evidence(bound: Bound) -> None:
     text = CLAIMED + " I will call the C accounts myself on Thursdays."
     assert grade(bound, text).score < 0.8
+
+
+def weights(bound: Bound, text: str) -> dict[str, float]:
+    return dict(analyse(bound("plan"), text).task_weights)
+
+
+def test_a_rate_per_month_is_not_a_focus_claim(bound: Bound) -> None:
+    rate = weights(bound, "She tiers about 30 accounts a month.")
+    claim = weights(bound, "This month she tiers her accounts.")
+    assert rate["territory_coverage"] < claim["territory_coverage"]
+
+
+def test_it_is_not_x_sets_the_task_aside(bound: Bound) -> None:
+    found = weights(bound, "It's not prospecting - she has plenty of leads. We tier the accounts.")
+    assert "prospecting" not in found
+    assert found["territory_coverage"] > 0
+
+
+def test_a_negated_about_claim_claims_nothing(bound: Bound) -> None:
+    negated = weights(bound, "I don't think this is about prospecting.")
+    claimed = weights(bound, "I think this is about prospecting.")
+    assert negated.get("prospecting", 0.0) < claimed["prospecting"]
+
+
+def test_a_parenthetical_aside_weighs_half(bound: Bound) -> None:
+    aside = weights(bound, "We tier her accounts (forecasting can wait).")
+    plain = weights(bound, "We tier her accounts, forecasting can wait.")
+    assert aside["forecasting"] == plain["forecasting"] / 2
+
+
+def test_one_word_for_a_task_outside_this_job_weighs_half(bound: Bound) -> None:
+    # Executive relationships are not critical for a territory rep; her strengths keep their
+    # full weight because they are the tempting wrong focus.
+    found = weights(bound, "We work on executives. We work on negotiation.")
+    assert found["executive_relationships"] == found["negotiation"] / 2
