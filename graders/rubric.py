@@ -66,6 +66,7 @@ from graders.lexicon import (
     BE_WORDS,
     CADENCE_STEMS,
     CLAUSE_WORDS,
+    CONCEPT_PHRASES,
     CONTRAST_NEGATORS,
     COURSE_WORDS,
     FIRST_PERSON,
@@ -235,8 +236,11 @@ def _task_entries(
         for synonym in task.synonyms:
             if synonym.casefold() not in AMBIGUOUS_SYNONYMS:
                 entries.append((key, synonym))
-    for task_id, phrases in TASK_PHRASES.items():
-        entries.extend((f"task:{task_id}", p) for p in phrases if p not in AMBIGUOUS_SYNONYMS)
+    for table in (TASK_PHRASES, CONCEPT_PHRASES):
+        for task_id, phrases in table.items():
+            entries.extend(
+                (f"task:{task_id}", p) for p in phrases if p not in AMBIGUOUS_SYNONYMS
+            )
     for other in scenario.steps:
         for option in other.options:
             if option.task:

@@ -162,3 +162,38 @@ def test_one_word_for_a_task_outside_this_job_weighs_half(bound: Bound) -> None:
     # full weight because they are the tempting wrong focus.
     found = weights(bound, "We work on executives. We work on negotiation.")
     assert found["executive_relationships"] == found["negotiation"] / 2
+
+
+def test_concept_phrases_name_known_tasks_once(catalogue: object) -> None:
+    from graders.lexicon import CONCEPT_PHRASES, TASK_PHRASES
+    from scenarios.model import TaskCatalogue
+
+    assert isinstance(catalogue, TaskCatalogue)
+    owner: dict[str, str] = {}
+    for task, phrases in CONCEPT_PHRASES.items():
+        assert task in catalogue.tasks, task
+        for phrase in phrases:
+            assert owner.setdefault(phrase, task) == task, phrase
+    for task, phrases in TASK_PHRASES.items():
+        for phrase in phrases:
+            assert owner.get(phrase, task) == task, phrase
+
+
+def test_the_idea_in_plain_words_names_the_focus(bound: Bound) -> None:
+    text = (
+        "I want Priya to decide who gets a visit and who gets a call across her 300 accounts, "
+        "not just the big ones. We do that together on Monday and every Friday she shows me "
+        "the list."
+    )
+    result = grade(bound, text)
+    assert next(c for c in result.criteria if c.id == "focus").status == "met"
+    assert result.score == 1.0
+
+
+def test_plain_words_for_another_task_do_not_name_the_focus(bound: Bound) -> None:
+    text = (
+        "She should find out whether each deal is real and who holds the budget. We review "
+        "her deals together every Friday."
+    )
+    result = grade(bound, text)
+    assert result.score < 0.4
