@@ -669,6 +669,15 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
     return tuple(reasons)
 
 
+LONG_WORDS = 400
+REVIEW_THRESHOLD = 0.6
+"""Default review threshold of this grader (a step's `review_threshold` overrides it), chosen
+on the dev split with bench/grader_review_calibration.py."""
+GRADER_TEXT_CONFIDENCE = 0.3
+LABEL_ONE_SCORE = 0.40
+_PARAPHRASES = frozenset(p.casefold() for ps in CONCEPT_PHRASES.values() for p in ps)
+
+
 CAP_SCORE = 0.75
 """A full-marks answer on thin evidence is held here: inside the label-1 band (0.40-0.79)."""
 LABEL_TWO_SCORE = 0.80
@@ -737,6 +746,15 @@ class CoachingPlanGrader:
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
+        return self._grade(step, response)[0]
+
+    def review_signals(self, step: BoundStep, response: object) -> dict[str, float]:
+        """Why the grader doubts its score: each signal's confidence penalty (for calibration
+        and for instructors reading a flagged answer)."""
+        return self._grade(step, response)[1]
+
+    def _grade(self, step: BoundStep, response: object) -> tuple[StepResult, dict[str, float]]:
+        """The result and the review signals its confidence was derived from."""
         s = step.step
         if not isinstance(response, str):
             raise ResponseError(
@@ -748,42 +766,56 @@ class CoachingPlanGrader:
         points = self._points(s)
         limit = int(float_setting(s, "max_chars", DEFAULT_MAX_CHARS))
         notes: list[str] = []
-        confidence = 1.0
+        signals: dict[str, float] = {}
         if analysis.truncated:
             notes.append(
                 f"Only the first {limit:,} characters of your answer were graded; keep a "
                 "coaching plan short."
             )
-            confidence -= 0.25
+            signals["truncated"] = 0.3
 
         grader_hits = [m for m in analysis.matches if m.key == "grader"]
         tail = response[limit:].casefold() if analysis.truncated else ""
         if grader_hits or any(marker in tail for marker in _GRADER_TAIL_MARKERS):
-            return self._addressed_to_grader(step, points, analysis, grader_hits, notes)
+            signals["addressed_to_grader"] = 1.0 - GRADER_TEXT_CONFIDENCE
+            return (
+                self._addressed_to_grader(step, points, analysis, grader_hits, notes),
+                signals,
+            )
 
         words = [t for t in analysis.tokens if t.kind == "word"]
         if not words:
             notes.append("Your answer is empty: write what you will work on with the seller.")
         elif len(words) < 4:
-            confidence -= 0.45
+            # One to three words: a task name alone is vague (1) or a keyword (0) - a human
+            # decides. Longer short answers are rarely misjudged on dev.
+            signals["short"] = 0.45
         elif len(words) < 8:
-            confidence -= 0.3
-        elif len(words) < 15:
-            confidence -= 0.1
+            signals["short"] = 0.1
+        elif len(words) > LONG_WORDS and not analysis.truncated:
+            signals["long"] = 0.2  # long answers mix foci and asides: a human reads them
 
-        focus_result, focus_ok, focus_conf = self._focus(step, lexicon, analysis, points, words)
-        confidence += focus_conf
+        focus_result, focus_ok, focus_signals = self._focus(
+            step, lexicon, analysis, points, words
+        )
+        signals.update(focus_signals)
         situation_result, situation_conf = self._situation(
             step, lexicon, analysis, points, focus_ok
         )
-        confidence += situation_conf
-        approach_result, approach_conf, coaching = self._approach(
+        if situation_conf:
+            signals["fuzzy_situation"] = -situation_conf
+        approach_result, approach_conf, coaching, took_over = self._approach(
             step, lexicon, analysis, points, focus_ok
         )
-        confidence += approach_conf
+        if approach_conf:
+            signals["takeover_judgement"] = -approach_conf
+        if took_over and focus_ok < 1.0:
+            # Takeover plans rarely name the task the manager takes over; whether the focus
+            # was right is the label-0/1 question, and the matcher sees little of it.
+            signals["takeover_focus"] = 0.45
         action_result, action_matches = self._action(step, analysis, points, focus_ok, coaching)
         if action_matches and not coaching:
-            confidence -= 0.1
+            signals["action_not_coaching"] = 0.05
         capped = False
         if focus_ok >= 1.0:
             reasons = weak_evidence(step, analysis)
@@ -795,9 +827,18 @@ class CoachingPlanGrader:
                 capped = focus_result.status != "met"
         criteria = [focus_result, situation_result, action_result, approach_result]
         if capped:
-            confidence = min(confidence, CAPPED_CONFIDENCE)
+            signals["capped"] = 1.0 - CAPPED_CONFIDENCE
         fuzzy_used = sum(1 for m in analysis.matches if m.fuzzy and m.key != "grader")
-        confidence -= min(0.3, 0.1 * fuzzy_used)
+        if fuzzy_used:
+            signals["fuzzy"] = min(0.3, 0.1 * fuzzy_used)
+        total = sum(c.max_points for c in criteria)
+        score = sum(c.points for c in criteria) / total if total > 0 else 0.0
+        margin = min(abs(score - LABEL_ONE_SCORE), abs(score - LABEL_TWO_SCORE))
+        if score > 0 and margin < 0.05:
+            signals["margin"] = 0.2  # a criterion more or less changes the label
+        elif score > 0 and margin < 0.1:
+            signals["margin"] = 0.1
+        confidence = 1.0 - sum(signals.values())
         # Most important first: the focus, then what the approach got wrong, then the rest;
         # when the focus is wrong, the "only counts with the right focus" notes add nothing.
         ordered = [focus_result, approach_result, situation_result, action_result]
@@ -808,9 +849,11 @@ class CoachingPlanGrader:
             )
         feedback += [c.feedback for c in ordered if c.status == "met"]
         feedback = notes + feedback + [focus_reading(step), s.feedback]
-        return build_result(
-            step, self.name, self.version, criteria, feedback, confidence, force_review=capped
+        result = build_result(
+            step, self.name, self.version, criteria, feedback, confidence, force_review=capped,
+            default_threshold=REVIEW_THRESHOLD,
         )
+        return result, signals
 
     @staticmethod
     def _points(step: Step) -> dict[str, tuple[str, float, str, str]]:
@@ -862,7 +905,7 @@ class CoachingPlanGrader:
             self.version,
             criteria,
             [message, *notes, focus_reading(step), step.step.feedback],
-            confidence=0.3,
+            confidence=GRADER_TEXT_CONFIDENCE,
             force_review=True,
         )
 
@@ -873,8 +916,8 @@ class CoachingPlanGrader:
         analysis: Analysis,
         points: dict[str, tuple[str, float, str, str]],
         words: Sequence[Token],
-    ) -> tuple[CriterionResult, float, float]:
-        """The focus criterion, the share of focus credit earned, and a confidence change."""
+    ) -> tuple[CriterionResult, float, dict[str, float]]:
+        """The focus criterion, the share of focus credit earned, and review signals."""
         label, max_points, fb_met, fb_missed = points["focus"]
         focus = lexicon.focus
         focus_label = task_label(step.catalogue, focus)
@@ -908,7 +951,7 @@ class CoachingPlanGrader:
         uncommitted = listy or (
             not dominant and (len(critical_named) >= many or len(named) >= 4)
         )
-        confidence = 0.0
+        signals: dict[str, float] = {}
         share = 0.0
         if not affirmed:
             if negated:
@@ -931,7 +974,7 @@ class CoachingPlanGrader:
             verdict = f"You coach the right focus: {focus_label}."
         elif focus_weight >= CO_FOCUS_RATIO * top:
             share = PARTIAL_FOCUS_SHARE
-            confidence -= 0.15
+            signals["co_focus"] = 0.45  # which focus is primary is a judgement
             verdict = (
                 f"You name {focus_label}, but give another task as much weight; commit to "
                 f"{focus_label} as the one focus this month."
@@ -944,15 +987,22 @@ class CoachingPlanGrader:
             )
         plan_like = any(m.key in ("action", "situation") for m in analysis.matches)
         if share == 0 and not weights and plan_like:
-            confidence -= 0.45  # a concrete plan about no task we recognise: read it
+            # A concrete plan about no task we recognise: off-topic or wording the lexicon
+            # lacks (rubric D8); a human reads it.
+            signals["no_task"] = 0.3
         elif share == 0 and affirmed and not uncommitted and focus_weight >= 0.5 * top:
-            confidence -= 0.25  # the focus is there but another task edges it out
+            signals["edged_out"] = 0.25  # the focus is there but another task edges it out
         if affirmed and negated:
-            confidence -= 0.1
+            signals["negation"] = 0.15  # the plan both rejects and names the focus
         if share == 1.0 and any(t in lexicon.strengths for t in named):
-            confidence -= 0.1
+            signals["strength_named"] = 0.1
         if share > 0 and all(m.match.fuzzy for m in affirmed):
-            confidence -= 0.15
+            signals["fuzzy_focus"] = 0.15
+        if share > 0 and all(
+            m.match.phrase.casefold() in _PARAPHRASES or m.match.phrase.casefold() in WEAK_PHRASES
+            for m in affirmed
+        ):
+            signals["paraphrase_only"] = 0.25  # the focus is read from paraphrases alone
         feedback = (fb_met or verdict) if share == 1.0 else (fb_missed or verdict)
         if fb_missed and share < 1.0:
             feedback = f"{verdict} {fb_missed}"
@@ -965,7 +1015,7 @@ class CoachingPlanGrader:
             evidence=_evidence(analysis.text, [m.match for m in (affirmed or focus_mentions)]),
             feedback=feedback,
         )
-        return result, share, confidence
+        return result, share, signals
 
     def _situation(
         self,
@@ -1085,9 +1135,10 @@ class CoachingPlanGrader:
         analysis: Analysis,
         points: dict[str, tuple[str, float, str, str]],
         focus_share: float,
-    ) -> tuple[CriterionResult, float, bool]:
+    ) -> tuple[CriterionResult, float, bool, bool]:
         """The anti-pattern criterion (takeover, generic course, the strength as focus), its
-        confidence change, and whether the manager coaches (no anti-pattern found). Like the
+        confidence change, whether the manager coaches (no anti-pattern found) and whether
+        the manager takes the work over. Like the
         other criteria it earns points only in a plan with the right focus."""
         label, max_points, fb_met, fb_missed = points["approach"]
         tokens = analysis.tokens
@@ -1175,6 +1226,7 @@ class CoachingPlanGrader:
             ),
             confidence,
             coaching,
+            bool(takeovers),
         )
 
     @staticmethod

@@ -197,3 +197,70 @@ def test_plain_words_for_another_task_do_not_name_the_focus(bound: Bound) -> Non
     )
     result = grade(bound, text)
     assert result.score < 0.4
+
+
+def signals(bound: Bound, text: str) -> dict[str, float]:
+    return CoachingPlanGrader().review_signals(bound("plan"), text)
+
+
+def test_confidence_is_one_minus_the_review_signals(bound: Bound) -> None:
+    for text in (CLAIMED, "Coverage and prospecting, both equally, weekly review.", "coverage"):
+        result = grade(bound, text)
+        expected = max(0.0, min(1.0, 1.0 - sum(signals(bound, text).values())))
+        assert result.confidence == pytest.approx(expected)
+
+
+def test_a_clear_plan_raises_no_signal(bound: Bound) -> None:
+    assert signals(bound, CLAIMED) == {}
+    assert not grade(bound, CLAIMED).needs_review
+
+
+def test_a_takeover_without_a_clear_focus_goes_to_review(bound: Bound) -> None:
+    # Is the takeover aimed at the right task? The manager rarely names it while doing it.
+    text = "I will call her customers myself this month and take the meetings for her."
+    assert "takeover_focus" in signals(bound, text)
+    assert grade(bound, text).needs_review
+
+
+def test_two_foci_go_to_review(bound: Bound) -> None:
+    text = (
+        "We work on coverage and on prospecting equally: a tiering session on her 300 accounts "
+        "and a weekly call block review."
+    )
+    assert "co_focus" in signals(bound, text)
+    assert grade(bound, text).needs_review
+
+
+def test_a_score_just_below_full_marks_is_marked_as_near_the_band_edge(bound: Bound) -> None:
+    # Right focus, concrete action, coaching - but nothing specific to this seller: 0.79.
+    text = "The focus is territory coverage. We hold a working session together every Friday."
+    result = grade(bound, text)
+    assert 0.75 < result.score < 0.8
+    assert "margin" in signals(bound, text)
+    assert result.confidence < 1.0
+
+
+def test_a_capped_answer_is_always_reviewed(bound: Bound) -> None:
+    text = (
+        "I want her to touch her 300 accounts more this month. Monday we hold a working "
+        "session together and every Friday a calendar review."
+    )
+    assert "capped" in signals(bound, text)
+    result = grade(bound, text)
+    assert result.needs_review
+    assert result.confidence <= 0.45
+
+
+def test_a_step_threshold_overrides_the_default(bound: Bound) -> None:
+    from dataclasses import replace
+
+    from graders.rubric import REVIEW_THRESHOLD
+
+    step = bound("plan")
+    text = "Coverage and prospecting, both equally, weekly review."
+    confidence = CoachingPlanGrader().grade(step, text).confidence
+    assert confidence < REVIEW_THRESHOLD
+    lenient = replace(
+        step, step=replace(step.step, config={**step.step.config, "review_threshold": 0.1})
+    )
+    assert not CoachingPlanGrader().grade(lenient, text).needs_review
