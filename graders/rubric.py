@@ -529,10 +529,12 @@ def _cadence_actions(
     return found
 
 
-def analyse(step: BoundStep, text: str) -> Analysis:
-    """Tokenise and match the graded part of an answer."""
+def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
+    """Tokenise and match the graded part of an answer (the first `limit` characters, by
+    default the step's max_chars)."""
     lexicon = _lexicon_for(step)
-    limit = int(float_setting(step.step, "max_chars", DEFAULT_MAX_CHARS))
+    if limit is None:
+        limit = int(float_setting(step.step, "max_chars", DEFAULT_MAX_CHARS))
     considered = text[:limit]
     tokens = tokenize(considered)
     matches = lexicon.matcher.find(tokens)
@@ -670,6 +672,8 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
 
 
 LONG_WORDS = 400
+TAKEOVER_SCAN_CHARS = 20_000
+"""How much of a truncated answer is still read for a takeover (linear, bounded work)."""
 REVIEW_THRESHOLD = 0.6
 """Default review threshold of this grader (a step's `review_threshold` overrides it), chosen
 on the dev split with bench/grader_review_calibration.py."""
@@ -807,6 +811,18 @@ class CoachingPlanGrader:
         approach_result, approach_conf, coaching, took_over = self._approach(
             step, lexicon, analysis, points, focus_ok
         )
+        if analysis.truncated and coaching and focus_ok > 0:
+            # A takeover past the graded part still makes the plan a takeover (rubric D11):
+            # read the rest (bounded) for the approach alone before awarding its points.
+            # Only explicit takeover phrases count there: a bare "myself" in a long
+            # reflection ("my instinct is to pick up the phone myself") is too weak unread.
+            whole = analyse(step, response, TAKEOVER_SCAN_CHARS)
+            whole = replace(whole, matches=[
+                m for m in whole.matches if not (m.key == "takeover" and m.phrase == "myself")
+            ])
+            approach_result, approach_conf, coaching, took_over = self._approach(
+                step, lexicon, whole, points, focus_ok
+            )
         if approach_conf:
             signals["takeover_judgement"] = -approach_conf
         if took_over and focus_ok < 1.0:

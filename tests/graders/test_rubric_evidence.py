@@ -264,3 +264,18 @@ def test_a_step_threshold_overrides_the_default(bound: Bound) -> None:
         step, step=replace(step.step, config={**step.step.config, "review_threshold": 0.1})
     )
     assert not CoachingPlanGrader().grade(lenient, text).needs_review
+
+
+def test_a_takeover_past_the_graded_part_still_counts(bound: Bound) -> None:
+    from dataclasses import replace
+
+    step = bound("plan")
+    short = replace(step, step=replace(step.step, config={**step.step.config, "max_chars": 260}))
+    assert len(CLAIMED) < 260
+    clean = CLAIMED + " She keeps a short diary of what she learns from each conversation."
+    grader = CoachingPlanGrader()
+    assert grader.grade(short, clean).score == 1.0
+    taken = clean + " And I will take over the Van Dijk negotiation this quarter."
+    result = grader.grade(short, taken)
+    assert result.score < 0.8
+    assert next(c for c in result.criteria if c.id == "approach").status == "missed"
