@@ -4,14 +4,17 @@ Criteria (default points; a scenario may relabel or re-point them with `criteria
 ids):
 
 - focus (40): the plan names and commits to the derived focus task - through the catalogue's
-  label and synonyms, the scenario's own wording for it and a built-in lexicon, with stemming,
-  British/American spelling and typo tolerance. Negated mentions in the manager's voice ("not
-  negotiation", "rather than coverage", "X is not the issue") and praise ("her negotiation is
-  excellent") do not name a task; a negated description of the seller ("customers never saw the
+  label and synonyms, the scenario's own wording for it and a built-in lexicon (names and
+  plain-language paraphrases of each task), with stemming, British/American spelling and typo
+  tolerance. Negated mentions in the manager's voice ("not negotiation", "rather than
+  coverage", "X is not the issue", "it's not X") and praise ("her negotiation is excellent")
+  do not name a task; a negated description of the seller ("customers never saw the
   ROI") names the gap. Attention per task is the strongest mention per sentence, summed:
-  sentences that claim a focus (focus, main, priority, work on, "is about", an opening heading
-  "X:") weigh 2, the manager's voice 1, plain description 0.5; secondary remarks and weak
-  everyday phrases ("pipeline", "deal review") count half. Full credit when the focus gets the
+  sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but
+  not "27 a month", an opening heading "X:" or a short opening sentence) weigh 2, the manager's
+  voice 1, plain description 0.5; secondary remarks, parenthetical asides, weak everyday
+  phrases ("pipeline", "deal review") and one-word mentions of a task outside this job count
+  half. Full credit when the focus gets the
   most attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two
   equal foci); nothing when another task dominates, when the answer names most of the critical
   tasks (or four tasks) without one clearly leading, or when it is a list or a repetition of
@@ -35,10 +38,22 @@ right focus + specific + concrete + coaching = 1.0 (label 2); right focus missin
 them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus 0 (label 0): every criterion
 earns points only in a plan whose focus is at least partly right.
 
-Only the first `max_chars` characters (config, default 3,000) are graded. Text addressed to the
-grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence falls
-with borderline (typo-tolerant) matches, mixed signals and very short or truncated answers;
-below `review_threshold` (config, default 0.6) the answer goes to the instructor.
+Full marks need strong evidence (`weak_evidence` lists what is missing): the focus named by
+at least one non-fuzzy, non-everyday phrase or by two independent matches, claimed as the
+plan's subject (a focus sentence, a title or the manager's voice) rather than mentioned once in
+passing, no other task claimed with 0.6 of its attention, and the seller's strength below half
+of it. A would-be full-marks answer without such evidence is held at 0.75 (label 1) and goes
+to review: a wrong-focus plan given full marks is the worst error the grader can make.
+
+Only the first `max_chars` characters (config, default 3,000) are graded; the rest of a long
+answer (up to 20,000 characters) is still read for explicit takeover phrases. Text addressed to
+the grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence is
+1 minus the penalties of named review signals (`CoachingPlanGrader.review_signals`): a takeover
+without a clearly named focus, two foci, thin evidence (capped), a score near the 0.40/0.80
+band edges, a focus read from paraphrases alone, negation of the focus, typo-tolerant matches,
+a very short or truncated answer, a concrete plan about no recognisable task. Below
+`review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6, chosen on the dev split with
+bench/grader_review_calibration.py) the answer goes to the instructor.
 """
 
 from __future__ import annotations
