@@ -410,6 +410,7 @@ def _sentences(tokens: Sequence[Token]) -> list[int]:
 
 
 _POINTING_WORDS = frozenset({"it", "that", "this"})
+_ABOUT_HOSTS = BE_WORDS | {"all"}
 _RATE_WORDS = frozenset({"a", "per", "each", "every"})
 
 
@@ -564,7 +565,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     about_claims = {
         sentence[k]
         for k in range(1, len(tokens))
-        if tokens[k].text == "about" and tokens[k - 1].text in (BE_WORDS | {"all"})
+        if tokens[k].text == "about" and tokens[k - 1].text in _ABOUT_HOSTS
         and not any(
             tokens[j].text in NEGATORS and clause[j] == clause[k] for j in range(max(0, k - 5), k)
         )
@@ -576,7 +577,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
         if t.text in FOCUS_MARKERS
         and not (t.text == "month" and k > 0 and tokens[k - 1].text in _RATE_WORDS)
     }
-    aside = _asides(tokens)
+    aside = _asides(tokens) if "(" in considered else [False] * len(tokens)
     first_break = next((k for k, t in enumerate(tokens) if t.kind == "punct"), len(tokens))
     heading_mark = (
         first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
