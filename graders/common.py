@@ -47,13 +47,16 @@ def build_result(
     feedback: Iterable[str],
     confidence: float = 1.0,
     force_review: bool = False,
+    default_threshold: float = DEFAULT_REVIEW_THRESHOLD,
 ) -> StepResult:
-    """A StepResult whose score is exactly the earned share of the criteria's points."""
+    """A StepResult whose score is exactly the earned share of the criteria's points; it needs
+    review when forced or when confidence is below the step's `review_threshold` (else the
+    grader's `default_threshold`)."""
     total = sum(c.max_points for c in criteria)
     earned = sum(c.points for c in criteria)
     score = 0.0 if total <= 0 else min(1.0, max(0.0, earned / total))
     confidence = min(1.0, max(0.0, confidence))
-    threshold = float_setting(step.step, "review_threshold", DEFAULT_REVIEW_THRESHOLD)
+    threshold = float_setting(step.step, "review_threshold", default_threshold)
     messages = tuple(m for m in dict.fromkeys(feedback) if m)
     return StepResult(
         score=round(score, 6),

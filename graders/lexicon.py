@@ -71,7 +71,7 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
         "multi-threading", "multithreading", "multi-thread", "multithread", "single-threaded",
         "single threaded", "relationship map", "power map", "buying committee", "more contacts",
         "new contacts", "business units", "org chart", "contacts per account", "widen",
-        "broaden the relationships", "more relationships",
+        "broaden the relationships", "more relationships", "stakeholder coverage",
     ),
     "executive_relationships": (
         "executive relationships", "executive presence", "executive sponsor", "c-level",
@@ -100,6 +100,78 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
         "value realization", "value realisation", "value review", "value reviews", "adoption",
         "business review", "business reviews", "qbr", "qbrs", "roi", "usage", "health score",
         "success plan", "customer success plan", "value",
+    ),
+}
+
+# Plain-language paraphrases of each task's catalogue description, for managers who describe
+# the idea instead of naming it (rubric D8): what the seller should do or stop doing, in
+# everyday words. Written from the task's meaning, so they add recall without naming a rival.
+CONCEPT_PHRASES: dict[str, tuple[str, ...]] = {
+    "territory_coverage": (
+        "who gets a visit", "who gets a call", "which accounts get a call",
+        "accounts nobody has called", "accounts she never calls", "accounts he never calls",
+        "spread across the territory", "the long tail of accounts", "how often each account",
+        "touch every account", "the accounts she ignores", "the accounts he ignores",
+    ),
+    "prospecting": (
+        "new conversations", "start new conversations", "new buyers", "not yet engaged",
+        "fill the top of the funnel", "top of funnel", "cold outreach",
+    ),
+    "qualification": (
+        "is the deal real", "whether the deal is real", "deals that are not real",
+        "whoever signs", "who can sign", "who holds the budget", "budget holder",
+        "reason to buy", "reason to act", "compelling event",
+        "worth pursuing", "worth chasing", "winnable", "no buyer", "real buyer",
+        "kill the deal", "kill list", "walk away from",
+    ),
+    "discovery": (
+        "follow-up question", "follow-up questions", "ask questions", "asking questions",
+        "the customer's problem",
+        "the buyer's problem", "cost of the problem", "before pitching", "before the demo",
+        "demo too early", "let the customer speak", "understand the problem",
+    ),
+    "pipeline_management": (
+        "open deals",
+        "what happens next", "next date", "date for the next step", "past due", "overdue deals",
+        "stage honestly", "honest stages", "keep the pipeline current", "closed lost",
+        "close-lost", "mark them lost", "clear out the dead",
+    ),
+    "forecasting": (
+        "call the number", "calling the number", "what will close", "predict what closes",
+        "forecast call",
+    ),
+    "negotiation": (
+        "give away margin", "gives away margin", "trade value for value", "price concessions",
+        "concessions",
+    ),
+    "account_planning": (
+        "written plan for the account", "plan for each account", "goals for the account",
+        "initiatives and owners",
+    ),
+    "stakeholder_mapping": (
+        "buying centre", "buying center", "dmu", "decision-making unit", "influencers",
+        "everyone who shapes the decision", "several people in each account",
+        "more than one contact", "only one contact", "one contact per account",
+    ),
+    "executive_relationships": (
+        "senior executives", "board level", "the c-suite", "c-suite",
+    ),
+    "internal_orchestration": (
+        "act as one team", "one team for the account", "internal stakeholders",
+        "internal teams", "our specialists", "our regional",
+        "the account team", "our own organisation", "our own organization",
+    ),
+    "partner_enablement": (
+        "partners selling", "partner reps", "partner sales reps", "partners demo",
+        "partners run the demos", "partners run demos", "sell without her", "sell without him",
+        "selling without her", "selling without him", "sell on their own",
+        "selling on their own", "deliver on their own",
+    ),
+    "value_realisation": (
+        "what they paid for", "what they bought", "product usage", "usage data", "low usage",
+        "see the value", "show the value", "prove value", "value delivered", "about value",
+        "business outcomes", "outcome the customer", "outcomes the customer", "ebr", "ebrs",
+        "executive business review", "executive business reviews",
     ),
 }
 
@@ -187,7 +259,7 @@ FOCUS_MARKERS = frozenset({"focus", "priority", "main", "key", "core", "primary"
                            "mainly", "mostly", "chiefly", "centre", "center", "thing", "month",
 
                            "biggest", "largest", "work", "coach", "improve", "fix", "build",
-                           "develop", "goal", "theme"})
+                           "develop", "goal", "theme", "problem", "gap", "issue"})
 SECONDARY_MARKERS = frozenset({"once", "later", "afterwards", "secondary", "eventually",
                                "bit", "maybe", "perhaps", "permitting", "if",
                                "also", "too", "context", "leverage", "meanwhile"})
@@ -217,4 +289,6 @@ WEAK_PHRASES = frozenset({
     "closing", "pitch", "pitches", "pitching", "map", "mapping", "touch", "trained",
     "contacts", "relationships", "relations", "health", "retention", "outcomes", "first call",
     "first calls", "tier", "tiers", "next step", "next steps", "specialists", "certified",
+    # Everyday words that only sometimes mean the task ("he listens to me", "regional plants").
+    "questioning", "listening", "regional", "regions", "the regions",
 })

@@ -4,14 +4,17 @@ Criteria (default points; a scenario may relabel or re-point them with `criteria
 ids):
 
 - focus (40): the plan names and commits to the derived focus task - through the catalogue's
-  label and synonyms, the scenario's own wording for it and a built-in lexicon, with stemming,
-  British/American spelling and typo tolerance. Negated mentions in the manager's voice ("not
-  negotiation", "rather than coverage", "X is not the issue") and praise ("her negotiation is
-  excellent") do not name a task; a negated description of the seller ("customers never saw the
+  label and synonyms, the scenario's own wording for it and a built-in lexicon (names and
+  plain-language paraphrases of each task), with stemming, British/American spelling and typo
+  tolerance. Negated mentions in the manager's voice ("not negotiation", "rather than
+  coverage", "X is not the issue", "it's not X") and praise ("her negotiation is excellent")
+  do not name a task; a negated description of the seller ("customers never saw the
   ROI") names the gap. Attention per task is the strongest mention per sentence, summed:
-  sentences that claim a focus (focus, main, priority, work on, "is about", an opening heading
-  "X:") weigh 2, the manager's voice 1, plain description 0.5; secondary remarks and weak
-  everyday phrases ("pipeline", "deal review") count half. Full credit when the focus gets the
+  sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but
+  not "27 a month", an opening heading "X:" or a short opening sentence) weigh 2, the manager's
+  voice 1, plain description 0.5; secondary remarks, parenthetical asides, weak everyday
+  phrases ("pipeline", "deal review") and one-word mentions of a task outside this job count
+  half. Full credit when the focus gets the
   most attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two
   equal foci); nothing when another task dominates, when the answer names most of the critical
   tasks (or four tasks) without one clearly leading, or when it is a list or a repetition of
@@ -35,10 +38,22 @@ right focus + specific + concrete + coaching = 1.0 (label 2); right focus missin
 them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus 0 (label 0): every criterion
 earns points only in a plan whose focus is at least partly right.
 
-Only the first `max_chars` characters (config, default 3,000) are graded. Text addressed to the
-grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence falls
-with borderline (typo-tolerant) matches, mixed signals and very short or truncated answers;
-below `review_threshold` (config, default 0.6) the answer goes to the instructor.
+Full marks need strong evidence (`weak_evidence` lists what is missing): the focus named by
+at least one non-fuzzy, non-everyday phrase or by two independent matches, claimed as the
+plan's subject (a focus sentence, a title or the manager's voice) rather than mentioned once in
+passing, no other task claimed with 0.6 of its attention, and the seller's strength below half
+of it. A would-be full-marks answer without such evidence is held at 0.75 (label 1) and goes
+to review: a wrong-focus plan given full marks is the worst error the grader can make.
+
+Only the first `max_chars` characters (config, default 3,000) are graded; the rest of a long
+answer (up to 20,000 characters) is still read for explicit takeover phrases. Text addressed to
+the grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence is
+1 minus the penalties of named review signals (`CoachingPlanGrader.review_signals`): a takeover
+without a clearly named focus, two foci, thin evidence (capped), a score near the 0.40/0.80
+band edges, a focus read from paraphrases alone, negation of the focus, typo-tolerant matches,
+a very short or truncated answer, a concrete plan about no recognisable task. Below
+`review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6, chosen on the dev split with
+bench/grader_review_calibration.py) the answer goes to the instructor.
 """
 
 from __future__ import annotations
@@ -47,13 +62,14 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from graders.base import BoundStep, ResponseError
 from graders.common import (
     build_result,
     float_setting,
     focus_reading,
+    status_for,
     str_list_setting,
     strength_reading,
     task_label,
@@ -65,6 +81,7 @@ from graders.lexicon import (
     BE_WORDS,
     CADENCE_STEMS,
     CLAUSE_WORDS,
+    CONCEPT_PHRASES,
     CONTRAST_NEGATORS,
     COURSE_WORDS,
     FIRST_PERSON,
@@ -234,8 +251,11 @@ def _task_entries(
         for synonym in task.synonyms:
             if synonym.casefold() not in AMBIGUOUS_SYNONYMS:
                 entries.append((key, synonym))
-    for task_id, phrases in TASK_PHRASES.items():
-        entries.extend((f"task:{task_id}", p) for p in phrases if p not in AMBIGUOUS_SYNONYMS)
+    for table in (TASK_PHRASES, CONCEPT_PHRASES):
+        for task_id, phrases in table.items():
+            entries.extend(
+                (f"task:{task_id}", p) for p in phrases if p not in AMBIGUOUS_SYNONYMS
+            )
     for other in scenario.steps:
         for option in other.options:
             if option.task:
@@ -389,6 +409,24 @@ def _sentences(tokens: Sequence[Token]) -> list[int]:
     return numbers
 
 
+_POINTING_WORDS = frozenset({"it", "that", "this"})
+_ABOUT_HOSTS = BE_WORDS | {"all"}
+_RATE_WORDS = frozenset({"a", "per", "each", "every"})
+
+
+def _asides(tokens: Sequence[Token]) -> list[bool]:
+    """Per token: inside parentheses (an aside, not the plan's subject)."""
+    depth = 0
+    inside: list[bool] = []
+    for token in tokens:
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth = max(0, depth - 1)
+        inside.append(depth > 0)
+    return inside
+
+
 def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
     """An odd number of negators shortly before the mention, or 'X is not the issue' after."""
     here = clause[m.first]
@@ -415,6 +453,8 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
         # "customers never saw the ROI" describes the gap; "we will not build a coverage
         # plan" rejects it. Only the manager's voice (or no subject) rejects.
         k = first_negator - 1
+        if k >= 1 and tokens[k].text in BE_WORDS and tokens[k - 1].text in _POINTING_WORDS:
+            return True  # "it's not her customer contacts": the manager sets X aside
         while k >= 0 and clause[k] == here:
             if tokens[k].text in THIRD_PERSON:
                 return False
@@ -451,7 +491,7 @@ def _is_praised(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
             praise = True
             if text in {"strength", "strengths", "already", "excel", "excels", "trust", "trusts"}:
                 be = True
-        elif text in BE_WORDS or text in {"at", "brilliant"}:
+        elif text in BE_WORDS or text in {"at", "brilliant", "has", "have", "very"}:
             be = True
         elif text == "not":
             negation = True
@@ -505,10 +545,12 @@ def _cadence_actions(
     return found
 
 
-def analyse(step: BoundStep, text: str) -> Analysis:
-    """Tokenise and match the graded part of an answer."""
+def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
+    """Tokenise and match the graded part of an answer (the first `limit` characters, by
+    default the step's max_chars)."""
     lexicon = _lexicon_for(step)
-    limit = int(float_setting(step.step, "max_chars", DEFAULT_MAX_CHARS))
+    if limit is None:
+        limit = int(float_setting(step.step, "max_chars", DEFAULT_MAX_CHARS))
     considered = text[:limit]
     tokens = tokenize(considered)
     matches = lexicon.matcher.find(tokens)
@@ -519,16 +561,37 @@ def analyse(step: BoundStep, text: str) -> Analysis:
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
     # "the month is about X", "it's all about X" claim a focus ("talk about" does not).
+    # "I don't think this is about X" rejects the claim.
     about_claims = {
         sentence[k]
         for k in range(1, len(tokens))
-        if tokens[k].text == "about" and tokens[k - 1].text in (BE_WORDS | {"all"})
+        if tokens[k].text == "about" and tokens[k - 1].text in _ABOUT_HOSTS
+        and not any(
+            tokens[j].text in NEGATORS and clause[j] == clause[k] for j in range(max(0, k - 5), k)
+        )
     }
+    # Sentences with a focus marker; "27 a month" is a rate, not "this month we work on".
+    claim_sentences = {
+        sentence[k]
+        for k, t in enumerate(tokens)
+        if t.text in FOCUS_MARKERS
+        and not (t.text == "month" and k > 0 and tokens[k - 1].text in _RATE_WORDS)
+    }
+    aside = _asides(tokens) if "(" in considered else [False] * len(tokens)
     first_break = next((k for k, t in enumerate(tokens) if t.kind == "punct"), len(tokens))
     heading_mark = (
         first_break < len(tokens) and tokens[first_break].text in _HEADING_MARKS
         and first_break <= 6
     )
+    # A short opening sentence ("Discovery.", "Qualify the inherited pipe.") is a title too.
+    first_end = next(
+        (k for k, t in enumerate(tokens) if t.kind == "punct" and t.text in _SENTENCE_ENDS),
+        len(tokens),
+    )
+    if not heading_mark and 0 < first_end < len(tokens) and first_end <= 7 and sum(
+        1 for t in tokens[:first_end] if t.kind == "word"
+    ) <= 5:
+        heading_mark, first_break = True, first_end
     mentions: list[_Mention] = []
     for m in matches:
         if not m.key.startswith("task:"):
@@ -540,9 +603,7 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         # only describes the seller gives it as context, which weighs less.
         # "Coverage: ..." or "Coverage and negotiation - ..." opening the answer is a claim.
         heading = heading_mark and m.last < first_break
-        if heading or not same_clause.isdisjoint(FOCUS_MARKERS) or (
-            sentence[m.first] in about_claims
-        ):
+        if heading or sentence[m.first] in claim_sentences or sentence[m.first] in about_claims:
             weight = 2.0
         elif not same_clause.isdisjoint(FIRST_PERSON):
             weight = 1.0
@@ -552,7 +613,15 @@ def analyse(step: BoundStep, text: str) -> Analysis:
             weight *= 0.5
         if m.phrase.casefold() in WEAK_PHRASES:
             weight *= 0.5
-        mentions.append(_Mention(m.key[5:], m, negated, praised, weight, sentence[m.first]))
+        if aside[m.first]:
+            weight *= 0.5  # "(DMU: economic buyer, procurement, ...)" is an aside
+        task = m.key[5:]
+        if task not in lexicon.critical and task not in lexicon.strengths and m.first == m.last:
+            # One everyday word for a task this job does not need ("a coverage problem on
+            # EBRs" in a renewal book) is more likely its everyday sense; the seller's
+            # strength is exempt: it is the tempting wrong focus.
+            weight *= 0.5
+        mentions.append(_Mention(task, m, negated, praised, weight, sentence[m.first]))
     mentions = _suppress_nested(mentions)
     weights: dict[TaskId, float] = {}
     per_clause: dict[tuple[TaskId, int], float] = {}
@@ -570,6 +639,111 @@ def analyse(step: BoundStep, text: str) -> Analysis:
         considered, len(text) > limit, tokens, matches, mentions, clause, sentence,
         manager_sentences, weights,
     )
+
+
+STRONG_RUNNER_UP = 0.6
+"""Full marks need every other task below this share of the focus's attention."""
+STRENGTH_SHARE = 0.5
+"""The seller's strength planned with more than this share of the focus's attention is a
+second subject (praise and leverage do not count: they carry no attention)."""
+CLAIM_WEIGHT = 1.0
+"""A mention this heavy is claimed (a focus sentence or the manager's voice), not a passing one."""
+
+
+def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
+    """Why the evidence for the right focus is too thin for full marks (empty when it is
+    strong): full marks (label 2) need an unambiguous claim of the focus, so a borderline
+    reading is capped at the label-1 band and goes to review instead."""
+    lexicon = _lexicon_for(step)
+    focus = lexicon.focus
+    weights = analysis.task_weights
+    focus_weight = weights.get(focus, 0.0)
+    affirmed = [
+        m for m in analysis.mentions if m.task == focus and not m.negated and not m.praised
+    ]
+    reasons: list[str] = []
+    weak = [m.match.phrase.casefold() in WEAK_PHRASES for m in affirmed]
+    solid = [m for m, w in zip(affirmed, weak, strict=True) if not w and not m.match.fuzzy]
+    sentences = {m.clause for m in affirmed}
+    if affirmed and not solid:
+        if all(weak):
+            reasons.append("weak")  # only everyday words ("pipeline", "regional") name it
+        elif len(sentences) < 2 and len({m.match.phrase for m in affirmed}) < 2:
+            reasons.append("fuzzy")  # one typo-tolerant match is all there is
+    if affirmed and max(m.weight for m in affirmed) < CLAIM_WEIGHT and len(sentences) < 2:
+        reasons.append("passing")  # one description in passing, never claimed as the subject
+    claimed = {
+        m.task for m in analysis.mentions
+        if not m.negated and not m.praised and m.weight >= CLAIM_WEIGHT
+    }
+    rivals = [t for t, w in weights.items() if t != focus and w >= STRONG_RUNNER_UP * focus_weight]
+    if focus_weight > 0 and any(t in claimed for t in rivals):
+        reasons.append("competing")  # another task is claimed with nearly as much attention
+    if any(
+        weights.get(t, 0.0) > STRENGTH_SHARE * focus_weight
+        for t in lexicon.strengths
+    ):
+        reasons.append("strength")  # the seller's strength is planned as a subject too
+    return tuple(reasons)
+
+
+LONG_WORDS = 400
+TAKEOVER_SCAN_CHARS = 20_000
+"""How much of a truncated answer is still read for a takeover (linear, bounded work)."""
+REVIEW_THRESHOLD = 0.6
+"""Default review threshold of this grader (a step's `review_threshold` overrides it), chosen
+on the dev split with bench/grader_review_calibration.py."""
+GRADER_TEXT_CONFIDENCE = 0.3
+LABEL_ONE_SCORE = 0.40
+_PARAPHRASES = frozenset(p.casefold() for ps in CONCEPT_PHRASES.values() for p in ps)
+
+
+CAP_SCORE = 0.75
+"""A full-marks answer on thin evidence is held here: inside the label-1 band (0.40-0.79)."""
+LABEL_TWO_SCORE = 0.80
+CAPPED_CONFIDENCE = 0.45
+_THIN_EVIDENCE = {
+    "weak": "only everyday words point to {focus} - say plainly that {focus} is the focus",
+    "fuzzy": "{focus} is named only once, through a misspelling",
+    "passing": "{focus} comes up only in passing - make it the subject of the plan",
+    "competing": "another task gets almost as much of the plan as {focus} - commit to one",
+    "strength": "the seller's strength gets almost as much of the plan as {focus}",
+}
+
+
+def _cap(
+    step: BoundStep, criteria: list[CriterionResult], reasons: Sequence[str]
+) -> list[CriterionResult]:
+    """Hold a would-be full-marks answer at CAP_SCORE: the points above it come off the focus
+    criterion first (that is where the doubt is), then off the others in order."""
+    total = sum(c.max_points for c in criteria)
+    earned = sum(c.points for c in criteria)
+    if total <= 0 or earned < LABEL_TWO_SCORE * total:
+        return criteria
+    cut = earned - CAP_SCORE * total
+    focus = task_label(step.catalogue, step.scenario.derivation.focus)
+    why = "; ".join(_THIN_EVIDENCE[r].format(focus=focus) for r in reasons if r in _THIN_EVIDENCE)
+    capped: list[CriterionResult] = []
+    for c in criteria:
+        take = min(cut, c.points)
+        cut -= take
+        if take <= 0:
+            capped.append(c)
+            continue
+        points = c.points - take
+        capped.append(replace(c, points=points, status=status_for(points, c.max_points)))
+    return [
+        replace(
+            c,
+            feedback=(
+                f"The plan reads as {focus}, but the evidence is thin: {why}. An instructor "
+                "will confirm it."
+            ),
+        )
+        if c.id == "focus"
+        else c
+        for c in capped
+    ]
 
 
 def _evidence(text: str, matches: Sequence[PhraseMatch]) -> tuple[Evidence, ...]:
@@ -592,6 +766,15 @@ class CoachingPlanGrader:
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
+        return self._grade(step, response)[0]
+
+    def review_signals(self, step: BoundStep, response: object) -> dict[str, float]:
+        """Why the grader doubts its score: each signal's confidence penalty (for calibration
+        and for instructors reading a flagged answer)."""
+        return self._grade(step, response)[1]
+
+    def _grade(self, step: BoundStep, response: object) -> tuple[StepResult, dict[str, float]]:
+        """The result and the review signals its confidence was derived from."""
         s = step.step
         if not isinstance(response, str):
             raise ResponseError(
@@ -603,45 +786,91 @@ class CoachingPlanGrader:
         points = self._points(s)
         limit = int(float_setting(s, "max_chars", DEFAULT_MAX_CHARS))
         notes: list[str] = []
-        confidence = 1.0
+        signals: dict[str, float] = {}
         if analysis.truncated:
             notes.append(
                 f"Only the first {limit:,} characters of your answer were graded; keep a "
                 "coaching plan short."
             )
-            confidence -= 0.25
+            signals["truncated"] = 0.3
 
         grader_hits = [m for m in analysis.matches if m.key == "grader"]
         tail = response[limit:].casefold() if analysis.truncated else ""
         if grader_hits or any(marker in tail for marker in _GRADER_TAIL_MARKERS):
-            return self._addressed_to_grader(step, points, analysis, grader_hits, notes)
+            signals["addressed_to_grader"] = 1.0 - GRADER_TEXT_CONFIDENCE
+            return (
+                self._addressed_to_grader(step, points, analysis, grader_hits, notes),
+                signals,
+            )
 
         words = [t for t in analysis.tokens if t.kind == "word"]
         if not words:
             notes.append("Your answer is empty: write what you will work on with the seller.")
         elif len(words) < 4:
-            confidence -= 0.45
+            # One to three words: a task name alone is vague (1) or a keyword (0) - a human
+            # decides. Longer short answers are rarely misjudged on dev.
+            signals["short"] = 0.45
         elif len(words) < 8:
-            confidence -= 0.3
-        elif len(words) < 15:
-            confidence -= 0.1
+            signals["short"] = 0.1
+        elif len(words) > LONG_WORDS and not analysis.truncated:
+            signals["long"] = 0.2  # long answers mix foci and asides: a human reads them
 
-        focus_result, focus_ok, focus_conf = self._focus(step, lexicon, analysis, points, words)
-        confidence += focus_conf
+        focus_result, focus_ok, focus_signals = self._focus(
+            step, lexicon, analysis, points, words
+        )
+        signals.update(focus_signals)
         situation_result, situation_conf = self._situation(
             step, lexicon, analysis, points, focus_ok
         )
-        confidence += situation_conf
-        approach_result, approach_conf, coaching = self._approach(
+        if situation_conf:
+            signals["fuzzy_situation"] = -situation_conf
+        approach_result, approach_conf, coaching, took_over = self._approach(
             step, lexicon, analysis, points, focus_ok
         )
-        confidence += approach_conf
+        if analysis.truncated and coaching and focus_ok > 0:
+            # A takeover past the graded part still makes the plan a takeover (rubric D11):
+            # read the rest (bounded) for the approach alone before awarding its points.
+            # Only explicit takeover phrases count there: a bare "myself" in a long
+            # reflection ("my instinct is to pick up the phone myself") is too weak unread.
+            whole = analyse(step, response, TAKEOVER_SCAN_CHARS)
+            whole = replace(whole, matches=[
+                m for m in whole.matches if not (m.key == "takeover" and m.phrase == "myself")
+            ])
+            approach_result, approach_conf, coaching, took_over = self._approach(
+                step, lexicon, whole, points, focus_ok
+            )
+        if approach_conf:
+            signals["takeover_judgement"] = -approach_conf
+        if took_over and focus_ok < 1.0:
+            # Takeover plans rarely name the task the manager takes over; whether the focus
+            # was right is the label-0/1 question, and the matcher sees little of it.
+            signals["takeover_focus"] = 0.45
         action_result, action_matches = self._action(step, analysis, points, focus_ok, coaching)
         if action_matches and not coaching:
-            confidence -= 0.1
+            signals["action_not_coaching"] = 0.05
+        capped = False
+        if focus_ok >= 1.0:
+            reasons = weak_evidence(step, analysis)
+            if reasons:
+                focus_result, situation_result, action_result, approach_result = _cap(
+                    step, [focus_result, situation_result, action_result, approach_result],
+                    reasons,
+                )
+                capped = focus_result.status != "met"
         criteria = [focus_result, situation_result, action_result, approach_result]
+        if capped:
+            signals["capped"] = 1.0 - CAPPED_CONFIDENCE
         fuzzy_used = sum(1 for m in analysis.matches if m.fuzzy and m.key != "grader")
-        confidence -= min(0.3, 0.1 * fuzzy_used)
+        if fuzzy_used:
+            signals["fuzzy"] = min(0.3, 0.1 * fuzzy_used)
+        total = sum(c.max_points for c in criteria)
+        score = sum(c.points for c in criteria) / total if total > 0 else 0.0
+        margin = min(abs(score - LABEL_ONE_SCORE), abs(score - LABEL_TWO_SCORE))
+        if score > 0 and margin < 0.05:
+            signals["margin"] = 0.2  # a criterion more or less changes the label
+        elif score > 0 and margin < 0.1:
+            signals["margin"] = 0.1
+        confidence = 1.0 - sum(signals.values())
         # Most important first: the focus, then what the approach got wrong, then the rest;
         # when the focus is wrong, the "only counts with the right focus" notes add nothing.
         ordered = [focus_result, approach_result, situation_result, action_result]
@@ -652,7 +881,11 @@ class CoachingPlanGrader:
             )
         feedback += [c.feedback for c in ordered if c.status == "met"]
         feedback = notes + feedback + [focus_reading(step), s.feedback]
-        return build_result(step, self.name, self.version, criteria, feedback, confidence)
+        result = build_result(
+            step, self.name, self.version, criteria, feedback, confidence, force_review=capped,
+            default_threshold=REVIEW_THRESHOLD,
+        )
+        return result, signals
 
     @staticmethod
     def _points(step: Step) -> dict[str, tuple[str, float, str, str]]:
@@ -704,7 +937,7 @@ class CoachingPlanGrader:
             self.version,
             criteria,
             [message, *notes, focus_reading(step), step.step.feedback],
-            confidence=0.3,
+            confidence=GRADER_TEXT_CONFIDENCE,
             force_review=True,
         )
 
@@ -715,8 +948,8 @@ class CoachingPlanGrader:
         analysis: Analysis,
         points: dict[str, tuple[str, float, str, str]],
         words: Sequence[Token],
-    ) -> tuple[CriterionResult, float, float]:
-        """The focus criterion, the share of focus credit earned, and a confidence change."""
+    ) -> tuple[CriterionResult, float, dict[str, float]]:
+        """The focus criterion, the share of focus credit earned, and review signals."""
         label, max_points, fb_met, fb_missed = points["focus"]
         focus = lexicon.focus
         focus_label = task_label(step.catalogue, focus)
@@ -750,7 +983,7 @@ class CoachingPlanGrader:
         uncommitted = listy or (
             not dominant and (len(critical_named) >= many or len(named) >= 4)
         )
-        confidence = 0.0
+        signals: dict[str, float] = {}
         share = 0.0
         if not affirmed:
             if negated:
@@ -773,7 +1006,7 @@ class CoachingPlanGrader:
             verdict = f"You coach the right focus: {focus_label}."
         elif focus_weight >= CO_FOCUS_RATIO * top:
             share = PARTIAL_FOCUS_SHARE
-            confidence -= 0.15
+            signals["co_focus"] = 0.45  # which focus is primary is a judgement
             verdict = (
                 f"You name {focus_label}, but give another task as much weight; commit to "
                 f"{focus_label} as the one focus this month."
@@ -786,15 +1019,22 @@ class CoachingPlanGrader:
             )
         plan_like = any(m.key in ("action", "situation") for m in analysis.matches)
         if share == 0 and not weights and plan_like:
-            confidence -= 0.45  # a concrete plan about no task we recognise: read it
+            # A concrete plan about no task we recognise: off-topic or wording the lexicon
+            # lacks (rubric D8); a human reads it.
+            signals["no_task"] = 0.3
         elif share == 0 and affirmed and not uncommitted and focus_weight >= 0.5 * top:
-            confidence -= 0.25  # the focus is there but another task edges it out
+            signals["edged_out"] = 0.25  # the focus is there but another task edges it out
         if affirmed and negated:
-            confidence -= 0.1
+            signals["negation"] = 0.15  # the plan both rejects and names the focus
         if share == 1.0 and any(t in lexicon.strengths for t in named):
-            confidence -= 0.1
+            signals["strength_named"] = 0.1
         if share > 0 and all(m.match.fuzzy for m in affirmed):
-            confidence -= 0.15
+            signals["fuzzy_focus"] = 0.15
+        if share > 0 and all(
+            m.match.phrase.casefold() in _PARAPHRASES or m.match.phrase.casefold() in WEAK_PHRASES
+            for m in affirmed
+        ):
+            signals["paraphrase_only"] = 0.25  # the focus is read from paraphrases alone
         feedback = (fb_met or verdict) if share == 1.0 else (fb_missed or verdict)
         if fb_missed and share < 1.0:
             feedback = f"{verdict} {fb_missed}"
@@ -807,7 +1047,7 @@ class CoachingPlanGrader:
             evidence=_evidence(analysis.text, [m.match for m in (affirmed or focus_mentions)]),
             feedback=feedback,
         )
-        return result, share, confidence
+        return result, share, signals
 
     def _situation(
         self,
@@ -927,9 +1167,10 @@ class CoachingPlanGrader:
         analysis: Analysis,
         points: dict[str, tuple[str, float, str, str]],
         focus_share: float,
-    ) -> tuple[CriterionResult, float, bool]:
+    ) -> tuple[CriterionResult, float, bool, bool]:
         """The anti-pattern criterion (takeover, generic course, the strength as focus), its
-        confidence change, and whether the manager coaches (no anti-pattern found). Like the
+        confidence change, whether the manager coaches (no anti-pattern found) and whether
+        the manager takes the work over. Like the
         other criteria it earns points only in a plan with the right focus."""
         label, max_points, fb_met, fb_missed = points["approach"]
         tokens = analysis.tokens
@@ -1017,6 +1258,7 @@ class CoachingPlanGrader:
             ),
             confidence,
             coaching,
+            bool(takeovers),
         )
 
     @staticmethod
