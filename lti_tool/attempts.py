@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from lti_tool import content, outbox
+from lti_tool import content, outbox, progress
 from lti_tool.errors import Forbidden, GradingFailed, InvalidAnswer, NotFound
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Attempt, ResourceLink, StepResponse, StepResultRecord, User, utcnow
@@ -146,6 +146,7 @@ def submit(session: Session, attempt: Attempt, responses: Mapping[str, object]) 
         session.rollback()
         raise Forbidden("This attempt is already submitted; start a new attempt to answer again.")
     _store(attempt, responses, "submitted")
+    progress.touch(session, attempt)  # the bulk UPDATE above bypassed the session's hooks
     session.commit()
 
 

@@ -49,6 +49,9 @@ def make_engine(url: str) -> Engine:
 
 def init_app(app: Flask) -> None:
     """Create the engine for this app and close the request's session at teardown."""
+    from lti_tool import progress
+
+    progress.install()  # the dashboard's learner rows follow every attempt change
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["coachlab_db"] = Database(engine, sessionmaker(engine, expire_on_commit=False))
     app.teardown_appcontext(_close_session)

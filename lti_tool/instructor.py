@@ -25,7 +25,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool import attempts, content, outbox, regrade, reports
+from lti_tool import attempts, content, outbox, progress, regrade, reports
+from lti_tool.cache import get_cache
 from lti_tool.db import database, get_session
 from lti_tool.errors import Forbidden, NotFound
 from lti_tool.lti import nrps
@@ -81,10 +82,19 @@ def _common(ref: LaunchRef, token: str, link: ResourceLink) -> dict[str, Any]:
 # --- dashboard ---
 
 
-def _roster(session: Session, link: ResourceLink) -> tuple[Any, Any]:
-    """(active learners of the course roster or None, the Roster) via NRPS."""
-    roster = nrps.link_roster(current_app._get_current_object(), link)  # type: ignore[attr-defined]
-    return (roster.active_learners() if roster.ok else None), roster
+def _sync_roster(session: Session, link: ResourceLink) -> nrps.Roster:
+    """Read the course roster (NRPS, cached) and, when it changed, write its learners into the
+    placement's summary rows (not started when they have no attempt)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    roster = nrps.link_roster(app, link)
+    if roster.ok:
+        members = roster.active_learners()
+        key = f"roster-synced:{link.id}"
+        digest = progress.roster_digest(members)
+        if get_cache().get(key) != digest:
+            progress.sync_roster(session, link.id, link.registration_id, members)
+            get_cache().set(key, digest, timeout=nrps.CACHE_SECONDS)
+    return roster
 
 
 def _dashboard(link_id: int | None) -> ResponseReturnValue:
@@ -92,12 +102,9 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
     session = get_session()
     link = course_placement(session, ref, link_id)
     query = reports.dashboard_query(request.args)
-    members, roster = _roster(session, link)
+    roster = _sync_roster(session, link)
     policy = placement_settings(link).attempt_policy
-    rows, total = reports.dashboard(session, link, query, roster=members, policy=policy)
-    started = session.scalars(select(User.subject).join(Attempt, Attempt.user_pk == User.id)
-                              .where(Attempt.resource_link_pk == link.id).distinct()
-                              ) if roster.ok else ()
+    rows, total = reports.dashboard(session, link, query, policy=policy)
     course_links = list(session.scalars(
         select(ResourceLink).where(ResourceLink.registration_id == link.registration_id,
                                    ResourceLink.context_pk == link.context_pk)
@@ -106,7 +113,8 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
     return render_template(
         "instructor/overview.html", **_common(ref, token, link), rows=rows, total=total,
         query=query, user=user, scenario_id=content.placement_scenario_id(link),
-        roster=roster, not_started=nrps.not_started(roster, started), policy=policy,
+        roster=roster, policy=policy,
+        not_started=reports.count_status(session, link, "not_started") if roster.ok else 0,
         deliveries=reports.page_deliveries(session, rows),
         course_links=course_links, statuses=reports.STATUSES, sort_keys=reports.SORT_KEYS,
         pages=max(1, -(-total // query.per_page)),

@@ -146,6 +146,9 @@ class Attempt(Base):
     """One learner's work on a placement, with what it was graded against."""
 
     __tablename__ = "attempts"
+    __table_args__ = (
+        Index("ix_attempts_link_scenario_status", "resource_link_pk", "scenario_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_link_pk: Mapped[int] = mapped_column(
@@ -374,6 +377,45 @@ class GradeAudit(Base):
     actor_user_pk: Mapped[int] = mapped_column()
     actor_name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+class LearnerProgress(Base):
+    """One learner on one placement, summarised for the dashboard (lti_tool/progress.py).
+
+    Derived data: recomputed from the learner's attempts in the transaction that changes them,
+    and a row per roster member who has not started (status not_started, attempts 0).
+    """
+
+    __tablename__ = "learner_progress"
+    __table_args__ = (
+        UniqueConstraint("resource_link_pk", "user_pk"),
+        Index("ix_learner_progress_link_status", "resource_link_pk", "status"),
+        Index("ix_learner_progress_link_name", "resource_link_pk", "sort_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_link_pk: Mapped[int] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(32), default="not_started")
+    """The latest attempt's status, or not_started."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    best_score: Mapped[float | None] = mapped_column(Float)
+    last_score: Mapped[float | None] = mapped_column(Float)
+    """Score of the latest attempt that has one."""
+    mean_score: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    """Time spent: submitted minus started, summed over submitted attempts."""
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    grade_sync: Mapped[str] = mapped_column(String(32), default="")
+    latest_attempt_id: Mapped[int | None] = mapped_column(Integer)
+    graded_attempt_id: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Submission time of the latest attempt."""
+    in_roster: Mapped[bool | None] = mapped_column()
+    """True/False once the course roster (NRPS) was read; None when it never was."""
+    sort_name: Mapped[str] = mapped_column(String(255), default="")
+    """The learner's name in lower case (kept in step with users.name), for sorting."""
+
 
 # --- security: anonymised aggregates kept after erasure and retention (issue 9) ---
 

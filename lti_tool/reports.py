@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Float, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from lti_tool.models import (
     Context,
     CriterionResultRow,
     GradeAudit,
+    LearnerProgress,
     OptionChoiceRow,
     OutboxItem,
     PlatformRegistration,
@@ -96,19 +97,6 @@ def index_result(session: Session, attempt: Attempt, scenario: Scenario) -> None
 # --- the placement dashboard ---
 
 
-class RosterMember(Protocol):
-    """What the dashboard needs of an NRPS member (lti_tool.lti.nrps.Member fits)."""
-
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def email(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class DashboardRow:
     """One learner on a placement: roster entry merged with their attempts."""
@@ -141,7 +129,7 @@ class DashboardQuery:
     review_only: bool = False
     text: str = ""
     page: int = 1
-    per_page: int = 100
+    per_page: int = 50
 
 
 SORT_KEYS = ("name", "status", "score", "attempts", "time", "review", "sync", "submitted")
@@ -151,7 +139,7 @@ STATUSES = ("not_started", "in_progress", "submitted", "graded", "needs_review",
 def dashboard_query(args: Mapping[str, str]) -> DashboardQuery:
     """Read the GET parameters; unknown values fall back to defaults instead of failing."""
     sort = args.get("sort", "name")
-    per = args.get("per", "100")
+    per = args.get("per", "50")
     page = args.get("page", "1")
     return DashboardQuery(
         sort=sort if sort in SORT_KEYS else "name",
@@ -160,139 +148,67 @@ def dashboard_query(args: Mapping[str, str]) -> DashboardQuery:
         review_only=args.get("review") == "1",
         text=args.get("q", "").strip()[:100],
         page=max(1, int(page)) if page.isdigit() else 1,
-        per_page=min(1000, max(10, int(per))) if per.isdigit() else 100,
+        per_page=min(500, max(10, int(per))) if per.isdigit() else 50,
     )
-
-
-def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
-    """later - earlier in seconds, in this database's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def _policy_score(policy: str, best: Any, last: Any, mean: Any) -> Any:
-    return {"last": last, "mean": mean}.get(policy, best)
 
 
 def dashboard(
-    session: Session, link: ResourceLink, query: DashboardQuery,
-    roster: Sequence[RosterMember] | None = None, policy: str = "best",
+    session: Session, link: ResourceLink, query: DashboardQuery, policy: str = "best",
 ) -> tuple[list[DashboardRow], int]:
-    """The page of learners the query asks for, and how many match it in all."""
-    per_user = (
-        select(
-            Attempt.user_pk.label("user_pk"),
-            func.count(Attempt.id).label("attempts"),
-            func.max(Attempt.id).label("latest_id"),
-            func.max(case((Attempt.status.in_(DONE), Attempt.id))).label("last_done_id"),
-            func.max(Attempt.score).label("best"),
-            func.avg(case((Attempt.status.in_(DONE), Attempt.score))).label("mean"),
-            func.sum(case((Attempt.status == "needs_review", 1), else_=0)).label("reviews"),
-            func.sum(_seconds(session, Attempt.submitted_at, Attempt.created_at)).label("secs"),
-        )
-        .where(Attempt.resource_link_pk == link.id)
-        .group_by(Attempt.user_pk)
-        .subquery()
-    )
-    latest = Attempt.__table__.alias("latest")
-    last_done = Attempt.__table__.alias("last_done")
-    score = _policy_score(policy, per_user.c.best, last_done.c.score, per_user.c.mean)
-    status = latest.c.status
-    stmt = (
-        select(
-            User.subject, User.name, User.email, status.label("status"), score.label("score"),
-            per_user.c.attempts, per_user.c.secs, per_user.c.reviews,
-            latest.c.grade_sync_status, last_done.c.grade_sync_status.label("done_sync"),
-            per_user.c.latest_id, latest.c.submitted_at, per_user.c.last_done_id,
-        )
-        .select_from(per_user)
-        .join(User, User.id == per_user.c.user_pk)
-        .join(latest, latest.c.id == per_user.c.latest_id)
-        .outerjoin(last_done, last_done.c.id == per_user.c.last_done_id)
-    )
+    """The page of learners the query asks for, and how many match it in all.
 
-    def make(row: Any) -> DashboardRow:
-        return DashboardRow(
-            subject=row.subject, name=row.name, email=row.email, status=row.status,
-            score=row.score, attempts=row.attempts,
-            seconds=float(row.secs) if row.secs is not None else None,
-            needs_review=bool(row.reviews),
-            grade_sync=row.done_sync or row.grade_sync_status or "",
-            latest_attempt_id=row.latest_id, submitted_at=row.submitted_at,
-            graded_attempt_id=row.last_done_id,
-        )
-
-    if roster is None:
-        # Everything in SQL: filter, count, sort, one page.
-        conditions: list[ColumnElement[bool]] = []
-        if query.status and query.status != "not_started":
-            conditions.append(status == query.status)
-        elif query.status == "not_started":
-            conditions.append(User.id.is_(None))
-        if query.review_only:
-            conditions.append(per_user.c.reviews > 0)
-        if query.text:
-            pattern = f"%{query.text.lower()}%"
-            conditions.append(or_(func.lower(User.name).like(pattern),
-                                  func.lower(User.email).like(pattern),
-                                  func.lower(User.subject).like(pattern)))
-        stmt = stmt.where(and_(*conditions)) if conditions else stmt
-        column = {
-            "name": func.lower(User.name), "status": status, "score": score,
-            "attempts": per_user.c.attempts, "time": per_user.c.secs,
-            "review": per_user.c.reviews, "sync": latest.c.grade_sync_status,
-            "submitted": latest.c.submitted_at,
-        }[query.sort]
-        ordered = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
-        # One aggregation for the page and the count (a window over the filtered rows).
-        paged = stmt.add_columns(func.count().over().label("total")).order_by(
-            ordered, User.subject).limit(query.per_page).offset((query.page - 1) * query.per_page)
-        page_rows = session.execute(paged).all()
-        if page_rows:
-            return [make(row) for row in page_rows], int(page_rows[0].total)
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        return [], total
-
-    # With a roster: merge in Python (the roster is not in the database).
-    by_subject = {row.subject: make(row) for row in session.execute(stmt)}
-    rows: list[DashboardRow] = []
-    for member in roster:
-        found = by_subject.pop(member.user_id, None)
-        if found is None:
-            rows.append(DashboardRow(
-                subject=member.user_id, name=member.name, email=member.email,
-                status="not_started", score=None, attempts=0, seconds=None,
-                needs_review=False, grade_sync="", latest_attempt_id=None, submitted_at=None,
-            ))
-        else:
-            rows.append(found)
-    # Attempts by people no longer in the roster stay visible.
-    rows.extend(DashboardRow(**{**r.__dict__, "in_roster": False}) for r in by_subject.values())
-    return _filter_sort_page(rows, query)
-
-
-def _filter_sort_page(rows: list[DashboardRow], query: DashboardQuery
-                      ) -> tuple[list[DashboardRow], int]:
-    needle = query.text.lower()
-    kept = [
-        r for r in rows
-        if (not query.status or r.status == query.status)
-        and (not query.review_only or r.needs_review)
-        and (not needle or needle in f"{r.name} {r.email} {r.subject}".lower())
-    ]
-    value = {
-        "name": lambda r: r.name.lower(), "status": lambda r: r.status,
-        "score": lambda r: r.score, "attempts": lambda r: r.attempts,
-        "time": lambda r: r.seconds, "review": lambda r: r.needs_review,
-        "sync": lambda r: r.grade_sync, "submitted": lambda r: r.submitted_at,
+    One indexed query on the learner summary (lti_tool/progress.py): filter, sort, count (a
+    window over the filtered rows) and one page, all in SQL.
+    """
+    p = LearnerProgress
+    score = {"last": p.last_score, "mean": p.mean_score}.get(policy, p.best_score)
+    conditions: list[ColumnElement[bool]] = [p.resource_link_pk == link.id]
+    if query.status:
+        conditions.append(p.status == query.status)
+    if query.review_only:
+        conditions.append(p.needs_review.is_(True))
+    if query.text:
+        pattern = f"%{query.text.lower()}%"
+        conditions.append(p.user_pk.in_(select(User.id).where(
+            User.registration_id == link.registration_id,
+            or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern),
+                func.lower(User.subject).like(pattern)))))
+    column = {
+        "name": p.sort_name, "status": p.status, "score": score, "attempts": p.attempts,
+        "time": p.seconds, "review": p.needs_review, "sync": p.grade_sync,
+        "submitted": p.submitted_at,
     }[query.sort]
-    present = [r for r in kept if value(r) is not None]
-    missing = [r for r in kept if value(r) is None]
-    present.sort(key=lambda r: (value(r), r.subject), reverse=query.descending)
-    ordered = present + missing
-    start = (query.page - 1) * query.per_page
-    return ordered[start:start + query.per_page], len(kept)
+    ordered = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
+    # The page is chosen on the summary table alone; only its rows meet the users table.
+    page_rows = session.execute(
+        select(p.user_pk, p.status, score.label("score"), p.attempts, p.seconds,
+               p.needs_review, p.grade_sync, p.latest_attempt_id, p.submitted_at,
+               p.graded_attempt_id, p.in_roster)
+        .where(*conditions)
+        .order_by(ordered, p.user_pk)
+        .limit(query.per_page).offset((query.page - 1) * query.per_page)
+    ).all()
+    people = {row.id: row for row in session.execute(
+        select(User.id, User.subject, User.name, User.email)
+        .where(User.id.in_([row.user_pk for row in page_rows])))} if page_rows else {}
+    total = int(session.scalar(select(func.count()).select_from(p).where(*conditions)) or 0)
+    return [
+        DashboardRow(
+            subject=people[row.user_pk].subject, name=people[row.user_pk].name,
+            email=people[row.user_pk].email, status=row.status,
+            score=row.score, attempts=row.attempts, seconds=row.seconds,
+            needs_review=bool(row.needs_review), grade_sync=row.grade_sync or "",
+            latest_attempt_id=row.latest_attempt_id, submitted_at=row.submitted_at,
+            in_roster=row.in_roster is not False, graded_attempt_id=row.graded_attempt_id,
+        )
+        for row in page_rows
+    ], total
+
+
+def count_status(session: Session, link: ResourceLink, status: str) -> int:
+    """How many learners of the placement are at this status (indexed)."""
+    return int(session.scalar(select(func.count()).where(
+        LearnerProgress.resource_link_pk == link.id, LearnerProgress.status == status)) or 0)
 
 
 # --- item analysis (Moodle quiz statistics) ---
@@ -316,7 +232,8 @@ class StepStats:
 
 @dataclass(frozen=True)
 class OptionStats:
-    """How often an option was chosen (for ranking: placed at its key rank) and by whom."""
+    """How often an option was chosen (for ranking: placed at its key rank) and by whom:
+    `mean_score` is the mean total score of the attempts that chose it."""
 
     step_id: str
     option_id: str
@@ -379,30 +296,30 @@ def item_analysis(
     """Moodle-style statistics of one scenario over the graded attempts of the placements."""
     scope = _scope(link_ids, scenario.id)
     sr = StepResultRecord
-    mark = sr.score * sr.weight
-    totals = (
-        select(sr.attempt_id.label("attempt_id"), func.sum(mark).label("total"))
+    # One pass: each step's mark next to the rest of its attempt's marks (a window over the
+    # attempt), then per-step sums for the mean, the spread and Pearson's r in one aggregate.
+    marks = (
+        select(sr.step_id, sr.score, (sr.score * sr.weight).label("mark"),
+               (func.sum(sr.score * sr.weight).over(partition_by=sr.attempt_id)
+                - sr.score * sr.weight).label("rest"))
         .join(Attempt, Attempt.id == sr.attempt_id)
         .where(scope)
-        .group_by(sr.attempt_id)
         .subquery()
     )
-    rest = totals.c.total - mark
+    mark, rest = marks.c.mark, marks.c.rest
     step_rows = session.execute(
         select(
-            sr.step_id,
+            marks.c.step_id,
             func.count().label("n"),
-            func.avg(sr.score).label("mean"),
-            func.max(sr.weight).label("w"),
+            func.avg(marks.c.score).label("mean"),
             func.sum(mark).label("sx"),
             func.sum(rest).label("sy"),
             func.sum(mark * rest).label("sxy"),
             func.sum(mark * mark).label("sxx"),
             func.sum(rest * rest).label("syy"),
-            func.sum(sr.score * sr.score).label("ss"),
+            func.sum(marks.c.score * marks.c.score).label("ss"),
         )
-        .join(totals, totals.c.attempt_id == sr.attempt_id)
-        .group_by(sr.step_id)
+        .group_by(marks.c.step_id)
     ).all()
     by_step = {row.step_id: row for row in step_rows}
     steps: list[StepStats] = []
@@ -421,17 +338,28 @@ def item_analysis(
             None if corr is None else 100.0 * corr, None if sd is None else 100.0 * sd,
         ))
 
-    summary = session.execute(
-        select(func.count(Attempt.id), func.avg(Attempt.score)).where(scope)
-    ).one()
-    n_attempts = int(summary[0] or 0)
+    # Attempts, mean and histogram in one scan: count and score sum per 10-point band.
+    band = case(*((Attempt.score < (i + 1) / 10, i) for i in range(9)), else_=9)
+    band = case((Attempt.score.is_(None), -1), else_=band)
+    hist_rows = session.execute(
+        select(band.label("band"), func.count().label("n"), func.sum(Attempt.score).label("sum"))
+        .where(scope).group_by(band)
+    ).all()
+    histogram = [0] * 10
+    for row in hist_rows:
+        if int(row.band) >= 0:
+            histogram[int(row.band)] = int(row.n)
+    n_attempts = sum(int(row.n) for row in hist_rows)
+    scored = sum(histogram)
+    mean_score = sum(float(row.sum or 0.0) for row in hist_rows) / scored if scored else None
 
     oc = OptionChoiceRow
+    # Classical distractor analysis: how many chose the option and the mean total score of
+    # those who did (a distractor that attracts strong learners is suspect).
     choice_rows = session.execute(
         select(oc.step_id, oc.option_id, oc.correct, func.count().label("n"),
-               func.avg(sr.score).label("mean"))
+               func.avg(Attempt.score).label("mean"))
         .join(Attempt, Attempt.id == oc.attempt_id)
-        .outerjoin(sr, and_(sr.attempt_id == oc.attempt_id, sr.step_id == oc.step_id))
         .where(scope)
         .group_by(oc.step_id, oc.option_id, oc.correct)
     ).all()
@@ -484,17 +412,9 @@ def item_analysis(
         key=lambda c: (order.get(c.step_id, 99), c.criterion_id),
     )
 
-    band = case(*((Attempt.score < (i + 1) / 10, i) for i in range(9)), else_=9)
-    hist_rows = session.execute(
-        select(band.label("band"), func.count()).where(scope, Attempt.score.is_not(None))
-        .group_by(band)
-    ).all()
-    histogram = [0] * 10
-    for row in hist_rows:
-        histogram[int(row[0])] = int(row[1])
     return ItemAnalysis(
         scenario_id=scenario.id, attempts=n_attempts,
-        mean_score=None if summary[1] is None else float(summary[1]),
+        mean_score=mean_score,
         steps=tuple(steps), options=tuple(options), wrong_focus=tuple(wrong_focus),
         criteria=tuple(criteria), histogram=tuple(histogram),
     )
