@@ -22,8 +22,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, joinedload
 
 from lti_tool import attempts, content, outbox, progress, regrade, reports
 from lti_tool.cache import get_cache
@@ -56,6 +56,12 @@ def staff_launch(source: Any = None) -> tuple[LaunchRef, str]:
 def course_placement(session: Session, ref: LaunchRef, link_id: int | None = None
                      ) -> ResourceLink:
     """The placement, when it is the launch's own or another placement of the same course."""
+    # One round trip for the launch's placement, its course and user (the identity map then
+    # answers attempts.placement and the dashboard's later reads).
+    session.execute(select(ResourceLink, User).options(joinedload(ResourceLink.context))
+                    .join(User, and_(User.id == ref.user_id,
+                                     User.registration_id == ResourceLink.registration_id))
+                    .where(ResourceLink.id == ref.link_id)).all()
     own, _ = attempts.placement(session, ref)
     if link_id is None or link_id == own.id:
         return own
@@ -105,9 +111,10 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
     roster = _sync_roster(session, link)
     policy = placement_settings(link).attempt_policy
     rows, total = reports.dashboard(session, link, query, policy=policy)
-    course_links = list(session.scalars(
-        select(ResourceLink).where(ResourceLink.registration_id == link.registration_id,
-                                   ResourceLink.context_pk == link.context_pk)
+    course_links = list(session.execute(
+        select(ResourceLink.id, ResourceLink.title, ResourceLink.resource_link_id)
+        .where(ResourceLink.registration_id == link.registration_id,
+               ResourceLink.context_pk == link.context_pk)
         .order_by(ResourceLink.id))) if link.context_pk is not None else [link]
     user = session.get(User, ref.user_id)
     return render_template(
@@ -115,8 +122,8 @@ def _dashboard(link_id: int | None) -> ResponseReturnValue:
         query=query, user=user, scenario_id=content.placement_scenario_id(link),
         roster=roster, policy=policy,
         not_started=reports.count_status(session, link, "not_started") if roster.ok else 0,
-        deliveries=reports.page_deliveries(session, rows),
         course_links=course_links, statuses=reports.STATUSES, sort_keys=reports.SORT_KEYS,
+        deliveries=reports.page_deliveries(session, rows),
         pages=max(1, -(-total // query.per_page)),
         pending_manual_notice=outbox.pending_manual_notice(_platform_product(ref.launch_id))
         if any(row.needs_review for row in rows) else None,

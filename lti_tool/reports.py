@@ -173,29 +173,42 @@ def dashboard(
             User.registration_id == link.registration_id,
             or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern),
                 func.lower(User.subject).like(pattern)))))
-    column = {
+    sort_columns = {
         "name": p.sort_name, "status": p.status, "score": score, "attempts": p.attempts,
         "time": p.seconds, "review": p.needs_review, "sync": p.grade_sync,
         "submitted": p.submitted_at,
-    }[query.sort]
-    ordered = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
-    # The page is chosen on the summary table alone; only its rows meet the users table.
-    page_rows = session.execute(
+    }
+
+    def order(column: Any) -> list[Any]:
+        first = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
+        return [first]
+
+    # The page is chosen on the summary table alone (a top-N sort over the placement's rows);
+    # only the page's rows meet the users table. The count is a subquery of its own in the same
+    # round trip: a window count would make the database build every row, not the top N.
+    page = (
         select(p.user_pk, p.status, score.label("score"), p.attempts, p.seconds,
                p.needs_review, p.grade_sync, p.latest_attempt_id, p.submitted_at,
-               p.graded_attempt_id, p.in_roster)
+               p.graded_attempt_id, p.in_roster, p.sort_name)
         .where(*conditions)
-        .order_by(ordered, p.user_pk)
+        .order_by(*order(sort_columns[query.sort]), p.user_pk)
         .limit(query.per_page).offset((query.page - 1) * query.per_page)
+        .subquery()
+    )
+    outer_column = page.c[{"name": "sort_name", "time": "seconds", "review": "needs_review",
+                           "sync": "grade_sync", "submitted": "submitted_at"
+                           }.get(query.sort, query.sort)]
+    count = select(func.count()).select_from(p).where(*conditions).scalar_subquery()
+    page_rows = session.execute(
+        select(page, User.subject, User.name, User.email, count.label("total"))
+        .join(User, User.id == page.c.user_pk)
+        .order_by(*order(outer_column), page.c.user_pk)
     ).all()
-    people = {row.id: row for row in session.execute(
-        select(User.id, User.subject, User.name, User.email)
-        .where(User.id.in_([row.user_pk for row in page_rows])))} if page_rows else {}
-    total = int(session.scalar(select(func.count()).select_from(p).where(*conditions)) or 0)
+    total = int(page_rows[0].total) if page_rows else int(
+        session.scalar(select(func.count()).select_from(p).where(*conditions)) or 0)
     return [
         DashboardRow(
-            subject=people[row.user_pk].subject, name=people[row.user_pk].name,
-            email=people[row.user_pk].email, status=row.status,
+            subject=row.subject, name=row.name, email=row.email, status=row.status,
             score=row.score, attempts=row.attempts, seconds=row.seconds,
             needs_review=bool(row.needs_review), grade_sync=row.grade_sync or "",
             latest_attempt_id=row.latest_attempt_id, submitted_at=row.submitted_at,
@@ -571,14 +584,17 @@ def module_summaries(placements: Iterable[PlacementSummary]) -> list[ModuleSumma
     return out
 
 
-def page_deliveries(session: Session, rows: Sequence[DashboardRow]) -> dict[int, OutboxItem]:
-    """Attempt id -> its newest outbox row, for the graded attempts of one dashboard page."""
+def page_deliveries(session: Session, rows: Sequence[DashboardRow]) -> dict[int, Any]:
+    """Attempt id -> its newest outbox row (status, attempts, last_error), for the graded
+    attempts of one dashboard page."""
     ids = [r.graded_attempt_id or r.latest_attempt_id for r in rows]
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    found = session.scalars(select(OutboxItem).where(OutboxItem.attempt_id.in_(wanted))
-                            .order_by(OutboxItem.id))
+    found = session.execute(
+        select(OutboxItem.attempt_id, OutboxItem.status, OutboxItem.attempts,
+               OutboxItem.last_error)
+        .where(OutboxItem.attempt_id.in_(wanted)).order_by(OutboxItem.id))
     return {row.attempt_id: row for row in found}
 
 

@@ -151,7 +151,8 @@ def fetch_roster(app: Flask, registration: PlatformRegistration, nrps_claim: dic
 def link_roster(app: Flask, link: ResourceLink) -> Roster:
     """The roster of a placement's course, filtered to the link when the platform can."""
     context = link.context
-    registration = get_session().get(PlatformRegistration, link.registration_id)
+    registration = get_session().get(PlatformRegistration, link.registration_id) if (
+        context is not None and context.nrps_endpoint) else None
     if context is None or registration is None or not context.nrps_endpoint:
         return Roster(error="the LMS offered no roster service for this course (Names and Role "
                             "Provisioning is off for the tool, or the course sent no context)")
