@@ -389,7 +389,7 @@ class LearnerProgress(Base):
     __table_args__ = (
         UniqueConstraint("resource_link_pk", "user_pk"),
         Index("ix_learner_progress_link_status", "resource_link_pk", "status"),
-        Index("ix_learner_progress_link_name", "resource_link_pk", "sort_name"),
+        Index("ix_learner_progress_link_name", "resource_link_pk", "sort_name", "user_pk"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -179,30 +179,33 @@ def dashboard(
         "submitted": p.submitted_at,
     }
 
-    def order(column: Any) -> list[Any]:
-        first = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
-        return [first]
+    column = sort_columns[query.sort]
 
-    # The page is chosen on the summary table alone (a top-N sort over the placement's rows);
-    # only the page's rows meet the users table. The count is a subquery of its own in the same
-    # round trip: a window count would make the database build every row, not the top N.
-    page = (
-        select(p.user_pk, p.status, score.label("score"), p.attempts, p.seconds,
-               p.needs_review, p.grade_sync, p.latest_attempt_id, p.submitted_at,
-               p.graded_attempt_id, p.in_roster, p.sort_name)
+    def order(by: Any) -> list[Any]:
+        return [by.desc().nulls_last() if query.descending else by.asc().nulls_last()]
+
+    # The page's learners are chosen on the summary table alone: for the default sort by name
+    # an index-only scan of (placement, name, learner) reaches even the last page without a
+    # sort; other keys take a top-N sort. Only those learners then meet their summary rows and
+    # the users table. The count is a subquery in the same round trip: a window count would
+    # make the database build every row, not just the page.
+    keys = (
+        select(p.user_pk.label("key"), column.label("sort_key"))
         .where(*conditions)
-        .order_by(*order(sort_columns[query.sort]), p.user_pk)
+        .order_by(*order(column), p.user_pk)
         .limit(query.per_page).offset((query.page - 1) * query.per_page)
         .subquery()
     )
-    outer_column = page.c[{"name": "sort_name", "time": "seconds", "review": "needs_review",
-                           "sync": "grade_sync", "submitted": "submitted_at"
-                           }.get(query.sort, query.sort)]
     count = select(func.count()).select_from(p).where(*conditions).scalar_subquery()
     page_rows = session.execute(
-        select(page, User.subject, User.name, User.email, count.label("total"))
-        .join(User, User.id == page.c.user_pk)
-        .order_by(*order(outer_column), page.c.user_pk)
+        select(p.user_pk, p.status, score.label("score"), p.attempts, p.seconds,
+               p.needs_review, p.grade_sync, p.latest_attempt_id, p.submitted_at,
+               p.graded_attempt_id, p.in_roster, User.subject, User.name, User.email,
+               count.label("total"))
+        .select_from(keys)
+        .join(p, and_(p.resource_link_pk == link.id, p.user_pk == keys.c.key))
+        .join(User, User.id == p.user_pk)
+        .order_by(*order(keys.c.sort_key), keys.c.key)
     ).all()
     total = int(page_rows[0].total) if page_rows else int(
         session.scalar(select(func.count()).select_from(p).where(*conditions)) or 0)

@@ -50,7 +50,7 @@ def upgrade() -> None:
     op.create_index('ix_learner_progress_link_status', 'learner_progress',
                     ['resource_link_pk', 'status'])
     op.create_index('ix_learner_progress_link_name', 'learner_progress',
-                    ['resource_link_pk', 'sort_name'])
+                    ['resource_link_pk', 'sort_name', 'user_pk'])
     op.create_index('ix_learner_progress_user_pk', 'learner_progress', ['user_pk'])
     # Item analysis reads the graded attempts of a placement and scenario, then their rows.
     op.create_index('ix_attempts_link_scenario_status', 'attempts',
