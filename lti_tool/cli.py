@@ -131,6 +131,18 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"database at revision {db.current_revision(app)}")
 
 
+@db_group.command("rebuild-progress")
+@click.pass_context
+def db_rebuild_progress(ctx: click.Context) -> None:
+    """Recompute the dashboard's learner summary from the attempts (safe at any time)."""
+    from lti_tool import progress
+
+    app = _app(ctx)
+    with db.database(app).sessions() as session:
+        count = progress.rebuild(session)
+    click.echo(f"recomputed {count} learner row{'s' if count != 1 else ''}")
+
+
 @main.group()
 def platform() -> None:
     """Register LMS platforms with the tool."""

@@ -69,6 +69,21 @@ def test_summary_follows_submit_override_and_erasure(
     assert [r["sort_name"] for r in _rows(app).values()] == ["ben wrong"]
 
 
+def test_rebuild_command_repairs_a_stale_summary(
+    launch: Launcher, client: FlaskClient, app: Flask
+) -> None:
+    from lti_tool.cli import main
+
+    play(launch, client, app, "learner-a", name="Ada Right")
+    good = _rows(app)
+    with db.database(app).engine.begin() as connection:  # a write behind the service's back
+        connection.execute(sa.update(LearnerProgress).values(status="in_progress", attempts=9))
+    assert _rows(app) != good
+    result = app.test_cli_runner().invoke(main, ["db", "rebuild-progress"])
+    assert result.exit_code == 0 and "recomputed 1 learner row" in result.output
+    assert _rows(app) == good
+
+
 def _seed(engine: sa.Engine) -> None:
     """Attempts written before the summary table existed: two learners, one placement."""
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
