@@ -58,10 +58,12 @@ def course_placement(session: Session, ref: LaunchRef, link_id: int | None = Non
     """The placement, when it is the launch's own or another placement of the same course."""
     # One round trip for the launch's placement, its course and user (the identity map then
     # answers attempts.placement and the dashboard's later reads).
-    session.execute(select(ResourceLink, User).options(joinedload(ResourceLink.context))
-                    .join(User, and_(User.id == ref.user_id,
-                                     User.registration_id == ResourceLink.registration_id))
-                    .where(ResourceLink.id == ref.link_id)).all()
+    # (The identity map holds objects weakly: session.info keeps them for the request.)
+    session.info["launch_rows"] = session.execute(
+        select(ResourceLink, User).options(joinedload(ResourceLink.context))
+        .join(User, and_(User.id == ref.user_id,
+                         User.registration_id == ResourceLink.registration_id))
+        .where(ResourceLink.id == ref.link_id)).all()
     own, _ = attempts.placement(session, ref)
     if link_id is None or link_id == own.id:
         return own

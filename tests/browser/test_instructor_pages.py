@@ -117,6 +117,10 @@ def test_instructor_reviews_overrides_and_sees_charts_in_an_iframe(
             assert [int(n) for n in histogram_cells] == drawn[0]["bars"]
             expect(frame.locator("table.stats").first).to_contain_text("Facility index")
             page.screenshot(path=str(ARTIFACTS / "instructor-analysis.png"), full_page=True)
+            # The whole analysis page (the iframe crops it): the same URL as a top-level page.
+            page.goto(tool.url)
+            expect(page.locator("table.options")).to_be_visible(timeout=20000)
+            page.screenshot(path=str(ARTIFACTS / "instructor-analysis-full.png"), full_page=True)
 
             assert violations == []
         finally:
