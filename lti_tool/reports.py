@@ -169,10 +169,12 @@ def dashboard(
         conditions.append(p.needs_review.is_(True))
     if query.text:
         pattern = f"%{query.text.lower()}%"
-        conditions.append(p.user_pk.in_(select(User.id).where(
-            User.registration_id == link.registration_id,
+        # Correlated on the placement's learners: a course's few thousand, not every user of
+        # the platform.
+        conditions.append(select(User.id).where(
+            User.id == p.user_pk,
             or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern),
-                func.lower(User.subject).like(pattern)))))
+                func.lower(User.subject).like(pattern))).exists())
     sort_columns = {
         "name": p.sort_name, "status": p.status, "score": score, "attempts": p.attempts,
         "time": p.seconds, "review": p.needs_review, "sync": p.grade_sync,
