@@ -7,6 +7,7 @@ the launch's registration and course (context). Everything works without JavaScr
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -316,12 +317,8 @@ def agreement(placement_id: int) -> ResponseReturnValue:
 # --- export and regrade ---
 
 
-@bp.get("/instructor/placement/<int:placement_id>/export.csv")
-def export_csv(placement_id: int) -> ResponseReturnValue:
-    """Every attempt with per-step scores, streamed as CSV."""
-    ref, _ = staff_launch()
-    session = get_session()
-    link = course_placement(session, ref, placement_id)
+def _export_steps(session: Session, link: ResourceLink) -> list[str]:
+    """Step ids of every scenario played on the placement (the export's step columns)."""
     step_ids: list[str] = []
     for scenario_id in reports.scenario_ids_in(session, [link.id]) or [
             content.placement_scenario_id(link)]:
@@ -330,6 +327,16 @@ def export_csv(placement_id: int) -> ResponseReturnValue:
         except NotFound:
             continue
         step_ids.extend(s.id for s in scenario.steps if s.id not in step_ids)
+    return step_ids
+
+
+@bp.get("/instructor/placement/<int:placement_id>/export.csv")
+def export_csv(placement_id: int) -> ResponseReturnValue:
+    """Every attempt with per-step scores, streamed as CSV."""
+    ref, _ = staff_launch()
+    session = get_session()
+    link = course_placement(session, ref, placement_id)
+    step_ids = _export_steps(session, link)
     link_id = link.id
 
     def rows() -> Iterator[str]:
@@ -341,6 +348,37 @@ def export_csv(placement_id: int) -> ResponseReturnValue:
     return Response(
         stream_with_context(rows()), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="coachlab-placement-{link.id}.csv"',
+                 "Cache-Control": "no-store"},
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/instructor/placement/<int:placement_id>/export.xlsx")
+def export_xlsx(placement_id: int) -> ResponseReturnValue:
+    """The same export as an Excel workbook: built row by row in a temporary file (write-only
+    mode), then streamed from it in chunks."""
+    ref, _ = staff_launch()
+    session = get_session()
+    link = course_placement(session, ref, placement_id)
+    step_ids = _export_steps(session, link)
+    link_id = link.id
+
+    sessions = database().sessions  # the generator runs after the request's context is gone
+
+    def chunks() -> Iterator[bytes]:
+        with tempfile.TemporaryFile() as spool:
+            with sessions() as own:
+                reports.export_xlsx(reports.export_records(own, [link_id], step_ids), spool)
+            spool.seek(0)
+            while block := spool.read(64 * 1024):
+                yield block
+
+    return Response(
+        chunks(), mimetype=XLSX,
+        headers={"Content-Disposition":
+                 f'attachment; filename="coachlab-placement-{link.id}.xlsx"',
                  "Cache-Control": "no-store"},
     )
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Float, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -640,13 +640,14 @@ class _Line:
         return text
 
 
-def export_rows(session: Session, link_ids: Sequence[int], step_ids: Sequence[str],
-                chunk: int = 1000) -> Iterator[str]:
-    """CSV lines of every attempt with its per-step scores, streamed with a server-side cursor."""
-    line = _Line()
-    yield line(["attempt", "learner_id", "name", "email", "scenario", "scenario_version",
-                "content_hash", "status", "score", "started", "submitted", "graded",
-                "grade_sync", *[f"step:{s}" for s in step_ids]])
+def export_records(session: Session, link_ids: Sequence[int], step_ids: Sequence[str],
+                   chunk: int = 1000) -> Iterator[list[object]]:
+    """The header, then one row of cells per attempt with its per-step scores, read with a
+    server-side cursor (nothing is loaded whole). Cells are neutralised against formulas."""
+    yield [neutralise(cell) for cell in (
+        "attempt", "learner_id", "name", "email", "scenario", "scenario_version",
+        "content_hash", "status", "score", "started", "submitted", "graded", "grade_sync",
+        *[f"step:{s}" for s in step_ids])]
     stmt = (
         select(Attempt.id, User.subject, User.name, User.email, Attempt.scenario_id,
                Attempt.scenario_version, Attempt.content_hash, Attempt.status, Attempt.score,
@@ -662,13 +663,13 @@ def export_rows(session: Session, link_ids: Sequence[int], step_ids: Sequence[st
     current: Any = None
     scores: dict[str, float] = {}
 
-    def emit(row: Any) -> str:
-        return line([row.id, row.subject, row.name, row.email, row.scenario_id,
-                     row.scenario_version, row.content_hash, row.status,
-                     "" if row.score is None else round(row.score, 4),
-                     _iso(row.created_at), _iso(row.submitted_at), _iso(row.graded_at),
-                     row.grade_sync_status or "",
-                     *["" if s not in scores else round(scores[s], 4) for s in step_ids]])
+    def emit(row: Any) -> list[object]:
+        return [neutralise(cell) for cell in (
+            row.id, row.subject, row.name, row.email, row.scenario_id, row.scenario_version,
+            row.content_hash, row.status, "" if row.score is None else round(row.score, 4),
+            _iso(row.created_at), _iso(row.submitted_at), _iso(row.graded_at),
+            row.grade_sync_status or "",
+            *["" if s not in scores else round(scores[s], 4) for s in step_ids])]
 
     for row in session.execute(stmt):
         if current is not None and row.id != current.id:
@@ -679,6 +680,33 @@ def export_rows(session: Session, link_ids: Sequence[int], step_ids: Sequence[st
             scores[row.step_id] = row.step_score
     if current is not None:
         yield emit(current)
+
+
+def export_rows(session: Session, link_ids: Sequence[int], step_ids: Sequence[str],
+                chunk: int = 1000) -> Iterator[str]:
+    """CSV lines of every attempt with its per-step scores, streamed with a server-side cursor."""
+    line = _Line()
+    for record in export_records(session, link_ids, step_ids, chunk):
+        yield line(record)
+
+
+def export_xlsx(records: Iterable[Sequence[object]], target: IO[bytes]) -> None:
+    """Write the records as an Excel workbook (openpyxl's write-only mode: rows go to disk as
+    they come, so memory stays flat). Text cells are typed as strings, never formulas."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("attempts")
+    for record in records:
+        cells = []
+        for value in record:
+            cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would make "=..." a formula
+            cells.append(cell)
+        sheet.append(cells)
+    book.save(target)
 
 
 def _iso(value: datetime | None) -> str:

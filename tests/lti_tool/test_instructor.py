@@ -283,6 +283,34 @@ def test_csv_export_streams_per_step_scores_and_neutralises_formulas(
         assert neutralise(value) == expected
 
 
+def test_xlsx_export_streams_the_same_rows_as_text_cells_never_formulas(
+    client: FlaskClient, app: Flask, course: dict[str, object]
+) -> None:
+    from openpyxl import load_workbook
+
+    query = {"launch": course["token"]}
+    response = client.get(f"/instructor/placement/{course['link']}/export.xlsx",
+                          query_string=query)
+    assert response.status_code == 200 and response.is_streamed
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    assert sheet is not None
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    csv_rows = list(csv.reader(io.StringIO(client.get(
+        f"/instructor/placement/{course['link']}/export.csv",
+        query_string=query).get_data(as_text=True))))
+    assert rows[0] == csv_rows[0] and len(rows) == len(csv_rows) == 4
+    header = rows[0]
+    by_name = {row[header.index("name")]: row for row in rows[1:]}
+    assert "'=cmd|' /C calc'!A0" in by_name  # neutralised like the CSV
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            assert cell.data_type != "f", cell.value  # no cell is a formula
+    plan = header.index("step:plan")
+    assert all(isinstance(row[plan], int | float) for row in rows[1:])  # numbers stay numbers
+
+
 def test_regrade_cli_restores_current_grades_keeps_history_and_resends(
     app: Flask, runner: FlaskCliRunner, course: dict[str, object]
 ) -> None:

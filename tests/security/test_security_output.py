@@ -3,6 +3,7 @@ security headers; cookies; templates carry no inline script (the CSP forbids it)
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,17 @@ def test_csv_exports_neutralise_formulas_when_they_exist(
     for rule in endpoints:
         path = re.sub(r"<[^>]+>", "1", rule.rule)  # the first (only) placement
         response = client.get(path, query_string={"launch": staff})
+        if rule.rule.endswith(".xlsx"):
+            from openpyxl import load_workbook
+
+            sheet = load_workbook(io.BytesIO(response.get_data())).active
+            assert sheet is not None
+            values = [c for row in sheet.iter_rows() for c in row]
+            assert any("HYPERLINK" in str(c.value) for c in values), rule.rule
+            for cell in values:
+                assert cell.data_type != "f" and not str(cell.value or "").startswith(
+                    ("=", "+", "-", "@")), (rule.rule, cell.value)
+            continue
         body = response.get_data(as_text=True)
         assert response.status_code == 200 and "HYPERLINK" in body, (rule.rule, body[:300])
         for cell in re.split(r"[,\n]", body):
