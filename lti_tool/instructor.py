@@ -92,17 +92,19 @@ def _common(ref: LaunchRef, token: str, link: ResourceLink) -> dict[str, Any]:
 
 
 def _sync_roster(session: Session, link: ResourceLink) -> nrps.Roster:
-    """Read the course roster (NRPS, cached) and, when it changed, write its learners into the
-    placement's summary rows (not started when they have no attempt)."""
+    """Read the course roster (NRPS) and write its learners into the placement's summary rows
+    (not started when they have no attempt). A roster written in the last few minutes is not
+    read again: the dashboard then needs no roster at all (a large one costs milliseconds just
+    to unpickle), and the roster cache keeps the same few minutes anyway."""
+    key = f"roster-synced:{link.id}"
+    if get_cache().get(key):
+        return nrps.Roster()  # synced recently; the rows are in the summary table
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     roster = nrps.link_roster(app, link)
     if roster.ok:
         members = roster.active_learners()
-        key = f"roster-synced:{link.id}"
-        digest = progress.roster_digest(members)
-        if get_cache().get(key) != digest:
-            progress.sync_roster(session, link.id, link.registration_id, members)
-            get_cache().set(key, digest, timeout=nrps.CACHE_SECONDS)
+        progress.sync_roster(session, link.id, link.registration_id, members)
+        get_cache().set(key, progress.roster_digest(members), timeout=nrps.CACHE_SECONDS)
     return roster
 
 

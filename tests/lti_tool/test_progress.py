@@ -69,6 +69,28 @@ def test_summary_follows_submit_override_and_erasure(
     assert [r["sort_name"] for r in _rows(app).values()] == ["ben wrong"]
 
 
+def test_roster_members_get_rows_and_leavers_are_marked(
+    launch: Launcher, client: FlaskClient, app: Flask
+) -> None:
+    from lti_tool.lti.nrps import Member
+    from lti_tool.models import ResourceLink
+
+    play(launch, client, app, "learner-a", name="Ada Right")
+    learner = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",)
+    with db.database(app).sessions() as session:
+        link = session.scalars(sa.select(ResourceLink)).one()
+        roster = [Member("learner-a", "Ada Right", "", learner),
+                  Member("learner-z", "Zoe Absent", "z@x.test", learner)]
+        progress.sync_roster(session, link.id, link.registration_id, roster)
+        rows = {r["sort_name"]: r for r in _rows(app).values()}
+        assert rows["zoe absent"]["status"] == "not_started" and rows["zoe absent"]["attempts"] == 0
+        assert rows["ada right"]["status"] != "not_started"  # attempts kept
+        # Both leave the roster: Zoe (never started) goes, Ada stays, marked as not in it.
+        progress.sync_roster(session, link.id, link.registration_id, [])
+        kept = session.scalars(sa.select(LearnerProgress)).all()
+        assert [(r.sort_name, r.in_roster) for r in kept] == [("ada right", False)]
+
+
 def test_rebuild_command_repairs_a_stale_summary(
     launch: Launcher, client: FlaskClient, app: Flask
 ) -> None:
