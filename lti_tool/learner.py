@@ -535,9 +535,8 @@ def autosave() -> ResponseReturnValue:
     ref, _ = _launch_from({"launch": str(payload.get("launch") or "")})
     check_csrf(ref, str(payload.get("csrf_token") or ""))
     session = get_session()
-    attempt_id = payload.get("attempt")
-    attempt = _open_attempt(session, ref, attempt_id if isinstance(attempt_id, int) else
-                            int(attempt_id) if str(attempt_id).isdigit() else 0)
+    raw_id = str(payload.get("attempt") or "")
+    attempt = _open_attempt(session, ref, int(raw_id) if raw_id.isdigit() else 0)
     scenario = attempts.scenario_of(attempt)
     step_ = next((s for s in scenario.steps if s.id == payload.get("step")), None)
     raw = payload.get("fields")
