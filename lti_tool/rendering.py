@@ -16,6 +16,11 @@ from markupsafe import Markup
 CACHE_SIZE = 1024
 """Distinct Markdown texts kept rendered (a scenario has a few dozen; a lesson one)."""
 
+TABLE_OPEN = ('<div class="table-scroll" tabindex="0" role="region" '
+              'aria-label="Table (scrolls sideways on a narrow screen)">\n<table>')
+"""Tables scroll inside their own box on narrow screens; focusable so the keyboard can scroll."""
+TABLE_CLOSE = "</table>\n</div>"
+
 _cache: OrderedDict[bytes, Markup] = OrderedDict()
 _lock = threading.Lock()
 _stats = {"hits": 0, "misses": 0}
@@ -32,7 +37,9 @@ def render_markdown(markdown: str) -> Markup:
             _cache.move_to_end(key)
             _stats["hits"] += 1
             return cached
-    html = Markup(render(markdown))  # the shared renderer escapes raw HTML
+    # The shared renderer escapes raw HTML, so a "<table>" here is one Markdown made.
+    html = Markup(render(markdown).replace("<table>", TABLE_OPEN).replace("</table>",
+                                                                            TABLE_CLOSE))
     with _lock:
         _stats["misses"] += 1
         _cache[key] = html
