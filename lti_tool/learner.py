@@ -646,7 +646,10 @@ def result_view(attempt: Attempt) -> dict[str, Any]:
         row = rows.get(step.id)
         criteria = list(row.criteria) if row else []
         answer = answers.get(step.id)
-        feedback = [line for line in (row.feedback if row else []) if line != step.feedback]
+        # The criteria table already says each criterion's feedback, and the explanation box
+        # shows the step's teaching text: list only what neither says.
+        said = {str(c.get("feedback") or "") for c in criteria} | {step.feedback}
+        feedback = [line for line in (row.feedback if row else []) if line not in said]
         steps.append({
             "number": number,
             "title": step.title,

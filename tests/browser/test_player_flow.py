@@ -65,6 +65,8 @@ def _shoot(page: Any, frame: Any, name: str) -> None:
     height = frame.evaluate("document.documentElement.scrollHeight")
     page.evaluate("h => { document.getElementById('tool-frame').style.height = (h + 20) + 'px'; }",
                   height)
+    frame.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)  # let the grown iframe lay out and paint
     page.screenshot(path=str(ARTIFACTS / f"player-{name}.png"), full_page=True)
 
 
