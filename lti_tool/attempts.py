@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool import content, outbox
@@ -140,14 +141,24 @@ def save_drafts(session: Session, attempt: Attempt, values: Mapping[str, object]
 
 def save_step_draft(session: Session, attempt: Attempt, step_id: str, value: object) -> None:
     """Keep one step's draft (autosave); None removes it (the learner cleared the answer)."""
-    if attempt.status != OPEN:
-        raise Forbidden("This attempt is already submitted; its answers cannot change.")
-    if value is None:
-        for row in [r for r in attempt.responses if r.step_id == step_id]:
-            attempt.responses.remove(row)
-    else:
-        _store(attempt, {step_id: value}, "draft")
-    session.commit()
+    for last_try in (False, True):
+        if attempt.status != OPEN:
+            raise Forbidden("This attempt is already submitted; its answers cannot change.")
+        if value is None:
+            for row in [r for r in attempt.responses if r.step_id == step_id]:
+                attempt.responses.remove(row)
+        else:
+            _store(attempt, {step_id: value}, "draft")
+        try:
+            session.commit()
+            return
+        except IntegrityError:
+            # An autosave and a button press of the same step raced and the other inserted
+            # the row first: reload the attempt and update that row instead.
+            session.rollback()
+            if last_try:
+                raise
+            session.refresh(attempt)
 
 
 def set_resume_point(session: Session, attempt: Attempt, position: str) -> None:

@@ -57,7 +57,10 @@
     });
   }
 
+  var leaving = false;
+
   function schedule() {
+    if (leaving) { return; }
     if (timer) { window.clearTimeout(timer); }
     timer = window.setTimeout(save, DELAY);
   }
@@ -77,5 +80,11 @@
     schedule();
   });
   form.addEventListener("change", schedule);
+  // A button press saves the whole step itself: no autosave after it (the server also copes
+  // with the two racing, but there is no need to send the answer twice).
+  form.addEventListener("submit", function () {
+    leaving = true;
+    if (timer) { window.clearTimeout(timer); timer = null; }
+  });
   say("Your answer is saved automatically as you work.", false);
 }());

@@ -60,14 +60,20 @@ def _tool_frame(page: Any, server: LiveServer) -> Any:
 
 
 def _shoot(page: Any, frame: Any, name: str) -> None:
-    """A full screenshot of the LMS page with the iframe grown to the tool page's height."""
+    """A screenshot of the LMS page with the iframe grown to show the whole tool page."""
     ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size
     height = frame.evaluate("document.documentElement.scrollHeight")
+    top = page.evaluate("document.getElementById('tool-frame').getBoundingClientRect().top"
+                        " + window.scrollY")
+    # A viewport as tall as the page: Chromium paints a tall cross-origin iframe only on screen.
+    page.set_viewport_size({"width": size["width"], "height": int(top + height + 40)})
     page.evaluate("h => { document.getElementById('tool-frame').style.height = (h + 20) + 'px'; }",
                   height)
-    frame.evaluate("window.scrollTo(0, 0)")
-    page.wait_for_timeout(300)  # let the grown iframe lay out and paint
-    page.screenshot(path=str(ARTIFACTS / f"player-{name}.png"), full_page=True)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / f"player-{name}.png"))
+    page.evaluate("() => { document.getElementById('tool-frame').style.height = ''; }")
+    page.set_viewport_size(size)
 
 
 def _step_fields(scenario: Scenario, number: int) -> dict[str, Any]:

@@ -532,3 +532,20 @@ def test_a_response_the_grader_refuses_reopens_the_attempt(
         assert attempt.status == "in_progress"
         assert {r.state for r in session.scalars(select(StepResponse))} == {"draft"}
     assert client.get(f"/play?launch={token}").status_code == 200
+
+
+def test_an_autosave_racing_a_button_press_updates_instead_of_failing(
+    launch: Launcher, client: FlaskClient, app: Flask
+) -> None:
+    from lti_tool import attempts
+
+    open_player(launch, client)
+    with db.database(app).sessions() as slow, db.database(app).sessions() as fast:
+        mine = slow.scalars(select(Attempt)).one()
+        assert mine.responses == []  # loaded before the other request inserts the row
+        theirs = fast.scalars(select(Attempt)).one()
+        attempts.save_step_draft(fast, theirs, "plan", "from the autosave")
+        attempts.save_step_draft(slow, mine, "plan", "from the button")
+    with db.database(app).sessions() as session:
+        rows = session.scalars(select(StepResponse)).all()
+        assert [(r.step_id, r.value) for r in rows] == [("plan", "from the button")]
