@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.test_demo_flow import (
+import pytest
+
+from tests.browser.conftest import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    SKIP_WITHOUT_CHROMIUM,
     LiveServer,
-    live_server,
-    pytestmark,
 )
 
-__all__ = ["live_server", "pytestmark"]
+pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
 
 
 def test_instructor_adds_a_scenario_through_the_picker(live_server: LiveServer) -> None:
