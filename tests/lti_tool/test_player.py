@@ -550,3 +550,20 @@ def test_an_autosave_racing_a_button_press_updates_instead_of_failing(
     with db.database(app).sessions() as session:
         rows = session.scalars(select(StepResponse)).all()
         assert [(r.step_id, r.value) for r in rows] == [("plan", "from the button")]
+
+
+def test_an_autosave_cannot_touch_another_learners_attempt(
+    launch: Launcher, client: FlaskClient, app: Flask
+) -> None:
+    victim_page, _ = open_player(launch, client, subject="victim")
+    _save_step(client, victim_page, 4, {"plan": "the victim's draft"})
+    victim_attempt = int(form_of(victim_page, "attempt"))
+    page, _ = open_player(launch, client, subject="attacker")
+    body = {"launch": form_of(page, "launch"), "csrf_token": form_of(page, "csrf_token"),
+            "attempt": victim_attempt, "step": "plan", "fields": {"plan": ["overwritten"]}}
+    assert_rejected(client.post("/play/draft", json=body), "another learner")
+    assert_rejected(_save_step(client, page, 4, {"plan": "overwritten",
+                                                 "attempt": str(victim_attempt)}))
+    with db.database(app).sessions() as session:
+        rows = session.scalars(select(StepResponse)).all()
+        assert [(r.attempt_id, r.value) for r in rows] == [(victim_attempt, "the victim's draft")]
