@@ -106,6 +106,16 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Correctly spelled English words (pyspellchecker's frequency list, loaded once, lazily):
+    a real word is never read as a typo of a lexicon word ('quantification' is not a
+    misspelt 'qualification')."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en").word_frequency.dictionary)
+
+
 class Token(NamedTuple):
     """One normalised token and the span of the original text it came from (a NamedTuple, not
     a frozen dataclass: answers make many tokens and tuples are several times faster to build)."""
@@ -241,7 +251,7 @@ class PhraseMatcher:
 
     def _fuzzy_stem(self, word: str) -> str | None:
         """The lexicon stem this (unknown) word is a typo of, or None."""
-        if len(word) < 6 or word in STOPWORDS:
+        if len(word) < 6 or word in STOPWORDS or word in english_words():
             return None
         cached = self._fuzzy_cache.get(word, "")
         if cached != "":
