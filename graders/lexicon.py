@@ -244,6 +244,38 @@ GRADER_PHRASES: tuple[str, ...] = (
     "rate it", "label it",
 )
 
+# Text aimed at the scorer, by shape rather than by phrase: a sentence that addresses whoever
+# scores the answer and asks for a score, or asks outright for a top score. Addressees are the
+# roles and machines that score ("dear evaluator", "AI:", "automated reviewer").
+SCORER_WORDS = frozenset({
+    "grader", "graders", "grading", "evaluator", "evaluators", "marker", "markers", "assessor",
+    "assessors", "examiner", "examiners", "scorer", "scorers", "ai", "llm", "chatbot", "gpt",
+    "bot", "autograder", "rater", "raters",
+})
+SCORER_MODIFIERS = frozenset({"automated", "automatic", "auto", "ai", "dear", "machine",
+                              "scoring", "grading", "marking", "evaluation", "assessment"})
+"""Before 'reviewer', 'system', 'model', 'checker': 'automated reviewer' is the scorer."""
+SCORER_NOUNS = frozenset({"reviewer", "reviewers", "system", "model", "checker", "program",
+                          "engine", "algorithm", "software", "tool"})
+SCORE_VERBS = frozenset(stem(w) for w in (
+    "award rate score grade mark give assign label accept pass receive deserve earn record"
+).split())
+"""Stems of what a scorer does with an answer."""
+SCORE_OBJECTS = frozenset({"maximum", "max", "full", "top", "highest", "perfect", "marks",
+                           "points", "credit", "score", "grade", "label", "rating", "correct",
+                           "reference", "rubric", "instructions", "prompt", "criterion",
+                           "criteria", "answer", "response", "submission"})
+STRONG_SCORE_OBJECTS = frozenset({"maximum", "max", "highest", "perfect", "marks"})
+"""Asked for with a scoring verb they need no addressee ('please award the maximum') - when
+they end the sentence or name a score ('the highest priority' is not a score)."""
+MARKS_HOSTS = frozenset({"full", "top", "maximum", "max", "highest", "perfect", "the", "all",
+                         "most", "good", "high"})
+"""'marks' is a score after these words (or a number); 'he marks the moment' is a verb."""
+SCORE_NOUNS = frozenset({"score", "scores", "mark", "marks", "grade", "grades", "label",
+                         "points", "rating", "possible"})
+UNKNOWN_SCORER = frozenset({"whoever", "whatever"})
+"""'Note to whoever is scoring this': an unnamed scorer, addressed with a scoring verb."""
+
 # Words that end a clause for negation purposes, beyond punctuation.
 CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "instead", "whereas", "so",
                           "because", "since", "while", "then"})

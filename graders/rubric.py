@@ -90,8 +90,17 @@ from graders.lexicon import (
     NEGATORS,
     NOT_ISSUE_WORDS,
     PRAISE_WORDS,
+    SCORE_OBJECTS,
+    SCORE_VERBS,
+    SCORER_MODIFIERS,
+    SCORER_NOUNS,
+    SCORER_WORDS,
     SECONDARY_MARKERS,
     SEND_WORDS,
+    MARKS_HOSTS,
+    SCORE_NOUNS,
+    STRONG_SCORE_OBJECTS,
+    UNKNOWN_SCORER,
     TAKEOVER_PHRASES,
     TASK_PHRASES,
     THIRD_PERSON,
@@ -113,6 +122,52 @@ _GRADER_TAIL_MARKERS = (
     "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
     "the evaluator", "top label", "full credit",
 )
+_SCORE_FRACTION_RE = re.compile(r"\b\d{1,3}\s?/\s?\d{1,3}\b")
+
+
+def scorer_directed(tokens: Sequence[Token], sentence: Sequence[int], text: str) -> list[Evidence]:
+    """Sentences aimed at whoever scores the answer, recognised by shape: they address a scorer
+    ('dear evaluator', 'AI:', 'automated reviewer') and ask for a score or invoke the rubric,
+    or they ask for a top score outright ('please award the maximum', 'rate this 2/2')."""
+    found: list[Evidence] = []
+    n = len(tokens)
+    start = 0
+    while start < n:
+        end = start
+        while end + 1 < n and sentence[end + 1] == sentence[start]:
+            end += 1
+        words = [t.text for t in tokens[start : end + 1]]
+        stems = [t.stem for t in tokens[start : end + 1]]
+        verbs = [k for k, st in enumerate(stems) if st in SCORE_VERBS]
+        addressed = any(
+            w in SCORER_WORDS
+            or (w in SCORER_NOUNS and k > 0 and words[k - 1] in SCORER_MODIFIERS)
+            or (w in UNKNOWN_SCORER and any(0 < v - k <= 3 for v in verbs))
+            for k, w in enumerate(words)
+        )
+        objects = [k for k, w in enumerate(words) if w in SCORE_OBJECTS]
+        last = len(words) - 1
+        strong = [
+            k for k, w in enumerate(words)
+            if w in STRONG_SCORE_OBJECTS
+            and (
+                (w == "marks" and k > 0 and (words[k - 1] in MARKS_HOSTS
+                                             or tokens[start + k - 1].kind == "number"))
+                or (w != "marks" and (k == last or tokens[start + k + 1].kind == "punct"
+                                      or words[k + 1] in SCORE_NOUNS))
+            )
+        ]
+        fraction = bool(verbs) and _SCORE_FRACTION_RE.search(
+            text, tokens[start].start, tokens[end].end
+        ) is not None
+        asks = any(0 < o - v <= 5 for v in verbs for o in strong) or fraction
+        if (addressed and (verbs or objects)) or asks:
+            found.append(Evidence(text[tokens[start].start : tokens[end].end],
+                                  tokens[start].start, tokens[end].end))
+        start = end + 1
+    return found
+
+
 _MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
 _GENERIC_VERBS = frozenset({"handle", "take", "do", "run", "fix", "sort", "handles"})
 _REQUEST_VERBS = frozenset({"asked", "asks", "wants", "want", "wanted", "told", "expects",
@@ -795,11 +850,12 @@ class CoachingPlanGrader:
             signals["truncated"] = 0.3
 
         grader_hits = [m for m in analysis.matches if m.key == "grader"]
+        directed = scorer_directed(analysis.tokens, analysis.sentence, analysis.text)
         tail = response[limit:].casefold() if analysis.truncated else ""
-        if grader_hits or any(marker in tail for marker in _GRADER_TAIL_MARKERS):
+        if grader_hits or directed or any(marker in tail for marker in _GRADER_TAIL_MARKERS):
             signals["addressed_to_grader"] = 1.0 - GRADER_TEXT_CONFIDENCE
             return (
-                self._addressed_to_grader(step, points, analysis, grader_hits, notes),
+                self._addressed_to_grader(step, points, analysis, grader_hits, directed, notes),
                 signals,
             )
 
@@ -912,6 +968,7 @@ class CoachingPlanGrader:
         points: dict[str, tuple[str, float, str, str]],
         analysis: Analysis,
         hits: Sequence[PhraseMatch],
+        directed: Sequence[Evidence],
         notes: list[str],
     ) -> StepResult:
         """Zero on every criterion, flagged for review."""
@@ -926,7 +983,9 @@ class CoachingPlanGrader:
                 status="missed",
                 points=0.0,
                 max_points=max_points,
-                evidence=_evidence(analysis.text, hits) if cid == "focus" else (),
+                evidence=(_evidence(analysis.text, hits) + tuple(directed))
+                if cid == "focus"
+                else (),
                 feedback=message if cid == "focus" else "",
             )
             for cid, (label, max_points, _, _) in points.items()
