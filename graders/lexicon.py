@@ -191,7 +191,7 @@ ACTIONS: tuple[str, ...] = (
     "workshop together", "sit down together", "tiering session", "coverage review",
     "weekly review", "weekly check-in", "weekly one-to-one", "weekly 1:1", "review every week",
     "every friday", "every monday", "each friday", "each monday", "every week", "each week",
-    "weekly", "fortnightly", "biweekly", "every two weeks", "daily", "observe", "observe her",
+    "every two weeks", "observe", "observe her",
     "observe him", "account review", "joint account review", "account planning session",
     "calendar review", "time audit", "certification plan", "enablement plan",
     "value review plan", "qbr plan", "mock call", "mock calls", "feedback after each call",
@@ -310,7 +310,7 @@ ACTIVITY_STEMS = frozenset(stem(w) for w in (
     "review reviews reviewing debrief debriefs check build draft plan prepare practise practice "
     "rehearse roleplay role map session sessions workshop walk walks go look listen compare "
     "slot meeting one-to-one sit sort tier rank score mark pick track agree observe shadow bring "
-    "ask"
+    "ask call calls standup stand huddle catch sync scrub one-on-one 1:1 1-1 checkin"
 ).split())
 
 # Phrases that name a task only weakly: everyday words that often stand for something else
