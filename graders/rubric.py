@@ -168,6 +168,34 @@ def scorer_directed(tokens: Sequence[Token], sentence: Sequence[int], text: str)
     return found
 
 
+_EQUAL_WORDS = frozenset({"equal", "equally", "parallel", "equivalent", "evenly", "50/50"})
+_SAME_WHAT = frozenset({"time", "weight", "priority", "attention", "importance", "effort",
+                        "focus", "energy", "footing", "level"})
+
+
+def declared_equal(tokens: Sequence[Token], clause: Sequence[int]) -> bool:
+    """The answer says its subjects are equals: 'equal priority', 'equally important', 'in
+    parallel', 'the same time/weight', 'as important as', 'as much time as' - unless negated
+    in its clause ('not equally important') or a comparison with a number ('equal to 80%')."""
+    n = len(tokens)
+    for k, token in enumerate(tokens):
+        text = token.text
+        hit = False
+        if text in _EQUAL_WORDS:
+            hit = not (k + 1 < n and tokens[k + 1].text == "to")
+        elif text == "same" and k + 1 < n and tokens[k + 1].text in _SAME_WHAT:
+            hit = True
+        elif text == "as" and k + 2 < n and tokens[k + 2].text == "as" and tokens[k + 1].text in {
+            "important", "much", "urgent", "critical", "big"
+        }:
+            hit = True
+        if hit and not any(
+            tokens[j].text in NEGATORS and clause[j] == clause[k] for j in range(max(0, k - 4), k)
+        ):
+            return True
+    return False
+
+
 _MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
 _GENERIC_VERBS = frozenset({"handle", "take", "do", "run", "fix", "sort", "handles"})
 _REQUEST_VERBS = frozenset({"asked", "asks", "wants", "want", "wanted", "told", "expects",
@@ -1042,9 +1070,21 @@ class CoachingPlanGrader:
         uncommitted = listy or (
             not dominant and (len(critical_named) >= many or len(named) >= 4)
         )
+        # "Both equal priority", "with equal time", "the same weight": the plan itself says
+        # two tasks are equal foci (rubric D2), whatever their attention in words. With two
+        # tasks that is at most partial focus credit; with more it is a list.
+        equal = declared_equal(analysis.tokens, analysis.clause)
+        rivals = [t for t in named if t != focus and weights[t] >= 0.1 * top]
         signals: dict[str, float] = {}
         share = 0.0
-        if not affirmed:
+        if affirmed and equal and rivals and len(rivals) <= 2 and focus_weight >= 0.25 * top:
+            share = PARTIAL_FOCUS_SHARE
+            signals["co_focus"] = 0.45
+            verdict = (
+                f"You give {focus_label} and another task equal weight; commit to "
+                f"{focus_label} as the one focus this month."
+            )
+        elif not affirmed:
             if negated:
                 verdict = (
                     f"Your plan rules out {focus_label} - but that is where this seller's "
