@@ -108,7 +108,15 @@ from graders.lexicon import (
     WEAK_PHRASES,
 )
 from graders.result import CriterionResult, Evidence, StepResult
-from graders.text import STOPWORDS, PhraseMatch, PhraseMatcher, Token, tokenize
+from graders.text import (
+    STOPWORDS,
+    PhraseMatch,
+    PhraseMatcher,
+    Token,
+    phrase_stems,
+    proper_names,
+    tokenize,
+)
 from scenarios.model import Scenario, Step, TaskCatalogue, TaskId
 
 DEFAULT_MAX_CHARS = 3000
@@ -365,6 +373,14 @@ def _scenario_numbers(scenario: Scenario) -> frozenset[float]:
     return frozenset(v for v in found if v >= 10)
 
 
+def scenario_names(scenario: Scenario) -> tuple[str, ...]:
+    """Proper names in the seller's data: notes, facts and exhibits (not the seller's name)."""
+    texts = [note.text for note in scenario.profile.notes]
+    texts += [str(v) for v in scenario.profile.facts.values()]
+    texts += [section.markdown for section in scenario.sections]
+    return proper_names(texts, exclude=scenario.profile.name.split())
+
+
 def compile_lexicon(step: BoundStep) -> _Lexicon:
     """Build the phrase matcher and number set for a step."""
     s, scenario = step.step, step.scenario
@@ -375,6 +391,14 @@ def compile_lexicon(step: BoundStep) -> _Lexicon:
         ("takeover", t) for t in (*TAKEOVER_PHRASES, *str_list_setting(s, "takeover_patterns"))
     ]
     entries += [("grader", g) for g in GRADER_PHRASES]
+    # The people, customers, partners and places of this scenario's own data tie a plan to
+    # this seller (rubric: a named account or colleague) and are who a manager who takes
+    # over would call: every scenario gets them from its own text, no authoring needed.
+    task_stems = {st for key, phrase in entries if key.startswith("task:")
+                  for st in phrase_stems(phrase)}
+    names = [n for n in scenario_names(scenario) if not set(phrase_stems(n)) <= task_stems]
+    entries += [("situation", n) for n in names]
+    entries += [("entity", n) for n in names]
     name = scenario.profile.name.strip()
     if name:
         entries.append(("name", name))
