@@ -219,6 +219,30 @@ TAKEOVER_PHRASES: tuple[str, ...] = (
     "i would run the deal", "i would handle", "i would step in", "i would phone",
 )
 
+# Takeover by grammatical agent: the manager ("I") is the subject of a verb of selling or
+# contacting, and its object is the customer's people or the scenario's named people and
+# accounts ("I'll have a word with Kenji", "I will phone their CFO"). Introductions are not
+# here: an introduction the seller follows up is support.
+CONTACT_STEMS = frozenset(stem(w) for w in (
+    "call phone ring email mail meet visit talk speak word negotiate present pitch demo "
+    "handle sort smooth close chase escalate contact reach approach sell lead run fix "
+    "persuade convince lobby"
+).split())
+CUSTOMER_ROLES = frozenset({
+    "cfo", "ceo", "cpo", "cio", "coo", "cto", "cmo", "vp", "svp", "evp", "director",
+    "directors", "head", "heads", "buyer", "buyers", "procurement", "sponsor", "champion",
+    "executive", "executives", "exec", "execs", "board", "customer", "customers", "client",
+    "clients", "signer", "owner", "owners",
+})
+AGENT_SKIP = frozenset({"will", "would", "shall", "am", "going", "to", "personally", "also",
+                        "then", "just", "quickly", "myself", "have", "a", "quiet", "quick",
+                        "make", "do", "the", "first", "directly", "simply", "can", "could",
+                        "should", "must", "need", "might", "may", "get", "go", "and"})
+"""Words between 'I' and the verb in 'I will personally just go and have a quiet word'."""
+OBSERVER_WORDS = frozenset({"listen", "listens", "listening", "observe", "observes",
+                            "observing", "observer", "watch", "watches", "watching", "silent",
+                            "shadow", "shadows"})
+
 # The seller goes off to a generic course instead of being coached.
 COURSE_WORDS = frozenset(
     {"course", "courses", "training", "workshop", "seminar", "webinar", "class", "bootcamp",

@@ -83,7 +83,11 @@ from graders.lexicon import (
     CLAUSE_WORDS,
     CONCEPT_PHRASES,
     CONTRAST_NEGATORS,
+    AGENT_SKIP,
+    CONTACT_STEMS,
     COURSE_WORDS,
+    CUSTOMER_ROLES,
+    OBSERVER_WORDS,
     FIRST_PERSON,
     FOCUS_MARKERS,
     GRADER_PHRASES,
@@ -217,17 +221,32 @@ def _reported_request(tokens: Sequence[Token], m: PhraseMatch) -> bool | None:
     """For a takeover phrase inside a reported request ("he asked me to ..."): True when the
     manager then agrees, False when the manager declines or does not say; None when the
     phrase is not a reported request."""
-    before = [t.text for t in tokens[max(0, m.first - 6) : m.first + 1]]
+    # The request frames the whole sentence: "The VP wants me to use my network and meet the
+    # division heads myself. I won't." (the answer may come in the next sentence).
+    k = m.first
+    while k > 0 and tokens[k - 1].text not in _SENTENCE_ENDS and m.first - k < 40:
+        k -= 1
+    before = [t.text for t in tokens[k : m.first + 1]]
     if not any(
-        before[k] in _REQUEST_VERBS and before[k + 1] == "me" for k in range(len(before) - 1)
+        before[j] in _REQUEST_VERBS and before[j + 1] == "me" for j in range(len(before) - 1)
     ):
         return None
     return _answer_to_request(tokens, m.last + 1)
 
 
+def requesters(tokens: Sequence[Token]) -> frozenset[str]:
+    """Who asks the manager to take over ('Dana wants me to', 'the VP asked me to'): dealing
+    with them is managing upwards, not doing the seller's job."""
+    found: set[str] = set()
+    for k in range(1, len(tokens) - 1):
+        if tokens[k].text in _REQUEST_VERBS and tokens[k + 1].text == "me":
+            found.update(t.text for t in tokens[max(0, k - 2) : k] if t.kind == "word")
+    return frozenset(found - STOPWORDS)
+
+
 def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     """After a reported request: does the manager agree ('and I will', 'fine, I'll')?"""
-    after = [t.text for t in tokens[start : start + 14]]
+    after = [t.text for t in tokens[start : start + 20]]
     for k, word in enumerate(after):
         if word == "i" and k + 1 < len(after) and after[k + 1] in {"will", "would", "am"}:
             rest = after[k + 2 : k + 4]
@@ -288,6 +307,74 @@ def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
                 PhraseMatch("takeover", "accepted request", k, end, tokens[k].start,
                             tokens[end].end, False)
             )
+    return found
+
+
+_SUBJECTS = frozenset({"he", "she", "they", "we", "you", "it"})
+_ONCE_WORDS = frozenset({"first", "one", "once", "single"})
+_EVENT_WORDS = frozenset({"call", "calls", "meeting", "visit", "demo", "conversation", "one",
+                          "thing", "time", "session", "pitch", "presentation", "of"})
+_DURATION_WORDS = frozenset({"quarter", "month", "weeks", "year", "rest"})
+_SELLER_LEADS = frozenset({
+    "leads", "runs", "does", "takes", "sees", "watches", "can", "will", "calls", "handles",
+    "observes", "lead", "run", "makes", "make", "hears", "listens", "follows", "owns", "tries",
+    "repeats", "practises", "practices", "drives", "does", "do", "take", "call", "handle",
+})
+_BARE_VERBS = frozenset({"call", "phone", "ring", "visit", "email", "contact", "meet", "handle",
+                         "sort", "fix", "join", "close", "present", "demo", "pitch",
+                         "negotiate", "run", "take", "do", "lead", "jump", "step"})
+"""A takeover phrase ending in one of these may have the seller as its object ('I will call
+her every Friday'); 'I will do the talking with her' already names the work."""
+
+
+def agent_takeovers(analysis: Analysis, seller: frozenset[str]) -> list[PhraseMatch]:
+    """Takeovers found by who does what: 'I' is the subject of a verb of contacting or selling
+    whose object, later in the clause, is the customer's people or a person or account named
+    in the scenario ('I'll have a quiet word with Kenji', 'I will phone their CFO'). Not when
+    another subject takes over the clause ('I'll make sure she calls the CFO'), nor when the
+    clause has the seller at work and the manager observing ('I call with her listening' is
+    judged as a demonstration elsewhere)."""
+    tokens = analysis.tokens
+    clause = analysis.clause
+    action_at = {k for m in analysis.matches if m.key == "action"
+                 for k in range(m.first, m.last + 1)}
+    entity_at: dict[int, PhraseMatch] = {}
+    for m in analysis.matches:
+        if m.key == "entity":
+            entity_at.setdefault(m.first, m)
+    found: list[PhraseMatch] = []
+    n = len(tokens)
+    for i, token in enumerate(tokens):
+        if token.text != "i":
+            continue
+        here = clause[i]
+        verb = -1
+        for k in range(i + 1, min(n, i + 8)):
+            if clause[k] != here:
+                break
+            if tokens[k].stem in CONTACT_STEMS:
+                verb = k
+                break
+            if tokens[k].text not in AGENT_SKIP:
+                break
+        if verb < 0:
+            continue
+        for k in range(verb + 1, min(n, verb + 9)):
+            if clause[k] != here:
+                break
+            text = tokens[k].text
+            if text in _SUBJECTS or text in seller or text in OBSERVER_WORDS:
+                break  # another subject or the seller: "I'll ask so she calls the CFO"
+            if k == verb + 1 and text in {"her", "him", "them"}:
+                break  # "I will call her every Friday" is the seller
+            if tokens[k].stem in ACTIVITY_STEMS or k in action_at:
+                break  # "I'd run a stakeholder-mapping session" runs coaching, not the deal
+            entity = entity_at.get(k)
+            if entity is not None or text in CUSTOMER_ROLES:
+                last = entity.last if entity is not None else k
+                found.append(PhraseMatch("takeover", "agent", i, last, tokens[i].start,
+                                         tokens[last].end, False))
+                break
     return found
 
 
@@ -1301,13 +1388,22 @@ class CoachingPlanGrader:
         evidence: list[Evidence] = []
         confidence = 0.0
         takeovers: list[PhraseMatch] = []
-        for m in analysis.matches:
+        seller = frozenset(p.casefold() for p in step.scenario.profile.name.split())
+        phrase_takeovers = [m for m in analysis.matches if m.key == "takeover"]
+        agents = [
+            a for a in agent_takeovers(analysis, seller)
+            if not any(p.first <= a.last and a.first <= p.last for p in phrase_takeovers)
+        ]
+        asking = requesters(tokens)
+        for m in [*phrase_takeovers, *agents]:
             if m.key != "takeover" or _is_negated(tokens, analysis.clause, m):
                 continue
             if _declined(tokens, analysis.clause, m):
                 continue  # "I don't want to call her C accounts myself"
             following = [t.text for t in tokens[m.last + 1 : m.last + 3]]
-            if following and following[0] in _SELLER_OBJECTS and not (
+            if tokens[m.last].text in _BARE_VERBS and following and following[
+                0
+            ] in _SELLER_OBJECTS and not (
                 len(following) > 1 and following[1] in _WORK_NOUNS
             ):
                 continue  # "I will call her every Friday" is coaching, not a takeover
@@ -1321,6 +1417,10 @@ class CoachingPlanGrader:
             if request is not None and not request:
                 confidence -= 0.1
                 continue  # "Dana wants me to run Northwind myself. I won't."
+            if any(tokens[k].text in asking for k in range(m.first, m.last + 1)) and (
+                m.phrase == "agent" or tokens[m.last].text in _GENERIC_VERBS
+            ):
+                continue  # "Dana wants me to run it; I'll handle Dana": managing upwards
             if self._bounded_demo(analysis, m):
                 confidence -= 0.2
                 continue
@@ -1390,22 +1490,38 @@ class CoachingPlanGrader:
         after = analysis.tokens[m.last + 1 : m.last + 5]
         if any(t.text in _WORK_NOUNS or t.text in {"it", "them", "this", "that"} for t in after):
             return True
+        asking = requesters(analysis.tokens)
         return any(
             o.key in ("situation", "name") and m.last < o.first <= m.last + 4
+            and analysis.tokens[o.first].text not in asking
             for o in analysis.matches
         )
 
     @staticmethod
     def _bounded_demo(analysis: Analysis, m: PhraseMatch) -> bool:
         """'I'll lead the first call so he sees it, he leads the next ones': a demonstration."""
-        window = [t.text for t in analysis.tokens[m.first : m.last + 16]]
-        if "first" not in window and "one" not in window and "once" not in window:
+        tokens = analysis.tokens
+        sentence = analysis.sentence
+        here = sentence[m.first]
+        # One occurrence, said in the takeover's sentence ("I'll do one thing myself: I'll
+        # make the first call"), or right after it.
+        own = [t.text for k, t in enumerate(tokens[m.first : m.last + 16], m.first)
+               if sentence[k] <= here + 1]
+        if not any(
+            w == "once" or (w in _ONCE_WORDS and _EVENT_WORDS.intersection(own[j + 1 : j + 3]))
+            for j, w in enumerate(own)
+        ):
             return False
+        if _DURATION_WORDS.intersection(own[: m.last - m.first + 4]):
+            return False  # "I'll run Northwind myself this quarter" is not one demonstration
+        # ... and then the seller leads, or watches this one: "she makes the next ten",
+        # "with her listening", "so he sees how it sounds".
+        window = [t.text for t in tokens[m.first : m.last + 40]]
         return any(
-            window[k] in {"he", "she"} and window[k + 1] in {
-                "leads", "runs", "does", "takes", "sees", "watches", "can", "will", "calls",
-                "handles", "observes", "lead", "run",
-            }
+            (window[k] in {"he", "she"} and (window[k + 1] in _SELLER_LEADS or (
+                window[k + 1] in {"then", "also", "will"} and k + 2 < len(window)
+                and window[k + 2] in _SELLER_LEADS)))
+            or (window[k] in {"her", "him"} and window[k + 1] in OBSERVER_WORDS)
             for k in range(len(window) - 1)
         )
 
