@@ -243,6 +243,12 @@ OBSERVER_WORDS = frozenset({"listen", "listens", "listening", "observe", "observ
                             "observing", "observer", "watch", "watches", "watching", "silent",
                             "shadow", "shadows"})
 
+COMPARATIVES = frozenset({
+    "more", "earlier", "deeper", "further", "faster", "bigger", "harder", "higher", "longer",
+    "sooner", "closer", "quicker", "larger", "heavier", "greater", "tighter", "stronger",
+})
+"""After 'even': more of the same ('even earlier', 'even deeper with the CPO')."""
+
 # The seller goes off to a generic course instead of being coached.
 COURSE_WORDS = frozenset(
     {"course", "courses", "training", "workshop", "seminar", "webinar", "class", "bootcamp",

@@ -85,6 +85,7 @@ from graders.lexicon import (
     CONTRAST_NEGATORS,
     AGENT_SKIP,
     CONTACT_STEMS,
+    COMPARATIVES,
     COURSE_WORDS,
     CUSTOMER_ROLES,
     OBSERVER_WORDS,
@@ -878,7 +879,21 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
         for t in lexicon.strengths
     ):
         reasons.append("strength")  # the seller's strength is planned as a subject too
+    if doubles_down(analysis.tokens):
+        reasons.append("deepens")  # "even earlier", "even deeper": more of the same (D12)
     return tuple(reasons)
+
+
+def doubles_down(tokens: Sequence[Token]) -> bool:
+    """'even earlier', 'even deeper', 'even more time on': the plan asks for more of what the
+    seller already does, which may deepen the gap it names (rubric D12) - a human judges."""
+    for k in range(len(tokens) - 1):
+        if tokens[k].text != "even":
+            continue
+        for t in tokens[k + 1 : k + 3]:
+            if t.text in COMPARATIVES:
+                return True
+    return False
 
 
 LONG_WORDS = 400
@@ -902,6 +917,8 @@ _THIN_EVIDENCE = {
     "passing": "{focus} comes up only in passing - make it the subject of the plan",
     "competing": "another task gets almost as much of the plan as {focus} - commit to one",
     "strength": "the seller's strength gets almost as much of the plan as {focus}",
+    "deepens": "the plan asks for even more of something - make sure it closes the gap in "
+    "{focus} rather than deepening it",
 }
 
 
