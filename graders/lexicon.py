@@ -175,6 +175,18 @@ CONCEPT_PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Generic development subjects: a plan centred on these coaches no selling task (rubric:
+# "generic leadership, motivation, confidence or mindset" is a wrong focus).
+GENERIC_PHRASES: tuple[str, ...] = (
+    "leadership", "leadership skills", "leadership brand", "personal brand", "mindset",
+    "growth mindset", "motivation", "motivated", "self-belief", "confidence", "self-confidence",
+    "resilience", "attitude", "wellbeing", "well-being", "energy levels", "career",
+    "career path", "career development", "personal development",
+    "360 review", "360 feedback", "mentoring", "emotional intelligence",
+    "soft skills", "work-life balance", "burnout", "morale", "engagement survey",
+    "pep talk", "pep talks", "positive thinking", "accountability culture",
+)
+
 # Catalogue synonyms that are everyday words: alone they do not name a task ("in terms of").
 AMBIGUOUS_SYNONYMS = frozenset({"terms", "commit", "time", "usage", "value", "margin"})
 

@@ -91,6 +91,7 @@ from graders.lexicon import (
     OBSERVER_WORDS,
     FIRST_PERSON,
     FOCUS_MARKERS,
+    GENERIC_PHRASES,
     GRADER_PHRASES,
     NEGATORS,
     NOT_ISSUE_WORDS,
@@ -416,6 +417,19 @@ class _Lexicon:
     critical: frozenset[TaskId]
 
 
+GENERIC_SUBJECT = "generic_development"
+"""A pseudo-task: leadership, mindset, motivation - the generic subjects a plan may centre on
+instead of a selling task (rubric step 2: wrong focus). It competes for attention like a task
+but is never the focus."""
+
+
+def _plan_subject(step: BoundStep, task: TaskId) -> str:
+    """What a plan centres on, in words: a task's label, or 'generic development'."""
+    if task == GENERIC_SUBJECT:
+        return "generic development (leadership, mindset, motivation) rather than a selling task"
+    return task_label(step.catalogue, task)
+
+
 def _task_entries(
     catalogue: TaskCatalogue, scenario: Scenario, step: Step
 ) -> list[tuple[str, str]]:
@@ -441,6 +455,7 @@ def _task_entries(
                 entries.append((f"task:{option.task}", option.label))
     focus = scenario.derivation.focus
     entries.extend((f"task:{focus}", term) for term in str_list_setting(step, "focus_terms"))
+    entries.extend((f"task:{GENERIC_SUBJECT}", p) for p in GENERIC_PHRASES)
     return entries
 
 
@@ -1222,7 +1237,7 @@ class CoachingPlanGrader:
                 verdict = f"Your plan does not name the focus this seller needs: {focus_label}."
             other = max(weights, key=lambda t: weights[t]) if weights else None
             if other is not None:
-                verdict += f" It centres on {task_label(step.catalogue, other)} instead."
+                verdict += f" It centres on {_plan_subject(step, other)} instead."
         elif uncommitted:
             verdict = (
                 "Your answer names most of the tasks (or lists keywords) instead of committing "
@@ -1241,7 +1256,7 @@ class CoachingPlanGrader:
         else:
             other = max(weights, key=lambda t: weights[t])
             verdict = (
-                f"Your plan centres on {task_label(step.catalogue, other)}, not on "
+                f"Your plan centres on {_plan_subject(step, other)}, not on "
                 f"{focus_label}, where the largest gap is."
             )
         plan_like = any(m.key in ("action", "situation") for m in analysis.matches)
