@@ -620,6 +620,8 @@ def _sentences(tokens: Sequence[Token]) -> list[int]:
 
 
 _POINTING_WORDS = frozenset({"it", "that", "this"})
+_OWNERS = frozenset({"his", "hers", "her", "theirs", "ours", "mine", "yours"})
+THIRD_PERSON_SUBJECTS = frozenset({"he", "she", "they", "customers", "customer", "partners"})
 _ABOUT_HOSTS = BE_WORDS | {"all"}
 _RATE_WORDS = frozenset({"a", "per", "each", "every"})
 
@@ -673,6 +675,24 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
             k -= 1
         return True
     n = len(tokens)
+    # "value reviews are CS's job, not his - not going to load him with that": a later
+    # negation in the manager's voice that points back at the mention ("that", "it") or
+    # gives the task to someone else ("not his", "not her job") rejects it.
+    end = m.last + 1
+    while end < n and end <= m.last + 16 and not (
+        tokens[end].kind == "punct" and tokens[end].text in _SENTENCE_ENDS
+    ):
+        end += 1
+    for k in range(m.last + 1, end):
+        if tokens[k].text not in NEGATORS:
+            continue
+        nxt = [t.text for t in tokens[k + 1 : min(end, k + 6)]]
+        if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS:
+            return True
+        if tokens[k].text in {"not", "never"} and _POINTING_WORDS.intersection(nxt) and not any(
+            tokens[j].text in THIRD_PERSON_SUBJECTS for j in range(max(m.last + 1, k - 3), k)
+        ):
+            return True
     # "negotiation - her strength - is not the topic": read to the end of the sentence.
     for k in range(m.last + 1, min(n - 1, m.last + 9)):
         if tokens[k].kind == "punct" and tokens[k].text in _SENTENCE_ENDS:

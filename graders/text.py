@@ -53,6 +53,10 @@ _CONTRACTIONS: dict[str, tuple[str, ...]] = {
     "shouldnt": ("should", "not"),
     "wouldnt": ("would", "not"),
     "im": ("i", "am"),
+    "gonna": ("going", "to"),
+    "wanna": ("want", "to"),
+    "gotta": ("got", "to"),
+    "persons": ("people",),
     "ill": ("i", "will"),
     "ive": ("i", "have"),
 }
