@@ -893,7 +893,13 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
     ]
     reasons: list[str] = []
     weak = [m.match.phrase.casefold() in WEAK_PHRASES for m in affirmed]
-    solid = [m for m, w in zip(affirmed, weak, strict=True) if not w and not m.match.fuzzy]
+    # A misspelt task name is solid when the plan claims it (a title, a focus sentence) and the
+    # word is long enough that a one-letter slip cannot turn another word into it.
+    solid = [
+        m for m, w in zip(affirmed, weak, strict=True)
+        if not w and (not m.match.fuzzy or (m.weight >= 2.0 and len(m.match.phrase) >= 8
+                                            and m.match.phrase.casefold() not in _PARAPHRASES))
+    ]
     sentences = {m.clause for m in affirmed}
     if affirmed and not solid:
         if all(weak):
