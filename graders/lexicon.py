@@ -187,6 +187,43 @@ GENERIC_PHRASES: tuple[str, ...] = (
     "pep talk", "pep talks", "positive thinking", "accountability culture",
 )
 
+def _stems(words: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words.split())
+
+
+# Concepts by meaning rather than by phrase: a word of the first set within a few words of a
+# word of the second, in one sentence, names the task ("split the 280 into three piles" is
+# tiering, "too much time with a few customers" is coverage, "talks too much" is discovery).
+# Written from each task's description; such a match weighs like an everyday phrase and never
+# alone earns full marks (a human confirms).
+ACCOUNT_WORDS = _stems("account accounts customer customers client clients book territory "
+                       "names list")
+CONCEPT_PAIRS: dict[str, tuple[tuple[frozenset[str], frozenset[str]], ...]] = {
+    "territory_coverage": (
+        (_stems("sort split group groups bucket buckets pile piles rank segment divide "
+                "classify categorize triage"), ACCOUNT_WORDS | {"#count"}),
+        (_stems("few handful same rest whole enough spread neglected ignored untouched "
+                "forgotten sleeping"), _stems("account accounts customer customers client "
+                                              "clients")),
+    ),
+    "stakeholder_mapping": (
+        (_stems("more other new several beyond multiple wider broader additional only single"),
+         _stems("people person persons contact contacts relationship relationships "
+                "stakeholders names")),
+    ),
+    "discovery": (
+        (_stems("talk talks talking speak speaks speaking pitch pitches pitching monologue"),
+         _stems("less too fewer instead ratio")),
+        (_stems("ask asks asking question questions listen listens listening"),
+         _stems("more better open first before")),
+    ),
+    "qualification": (
+        (_stems("find identify confirm meet reach"), _stems("signer signs budget authority")),
+    ),
+}
+CONCEPT_DISTANCE = 5
+"""At most this many words between the two halves of a concept pair."""
+
 # Catalogue synonyms that are everyday words: alone they do not name a task ("in terms of").
 AMBIGUOUS_SYNONYMS = frozenset({"terms", "commit", "time", "usage", "value", "margin"})
 
@@ -365,4 +402,5 @@ WEAK_PHRASES = frozenset({
     "first calls", "tier", "tiers", "next step", "next steps", "specialists", "certified",
     # Everyday words that only sometimes mean the task ("he listens to me", "regional plants").
     "questioning", "listening", "regional", "regions", "the regions",
+    "concept",  # a concept-pair match (rubric.concept_matches)
 })

@@ -86,6 +86,8 @@ from graders.lexicon import (
     AGENT_SKIP,
     CONTACT_STEMS,
     COMPARATIVES,
+    CONCEPT_DISTANCE,
+    CONCEPT_PAIRS,
     COURSE_WORDS,
     CUSTOMER_ROLES,
     OBSERVER_WORDS,
@@ -775,6 +777,42 @@ def _cadence_actions(
     return found
 
 
+def concept_matches(
+    tokens: Sequence[Token], sentence: Sequence[int], numbers: frozenset[float]
+) -> list[PhraseMatch]:
+    """Tasks named by meaning (CONCEPT_PAIRS): two words, one from each half of a pair, close
+    together in one sentence. '#count' stands for a number from the seller's data ('all
+    280')."""
+    found: list[PhraseMatch] = []
+    n = len(tokens)
+    for task, pairs in CONCEPT_PAIRS.items():
+        for first, second in pairs:
+            taken = -1
+            for i in range(n):
+                if i <= taken or tokens[i].stem not in first:
+                    continue
+                lo, hi = max(0, i - CONCEPT_DISTANCE - 1), min(n, i + CONCEPT_DISTANCE + 2)
+                for j in range(lo, hi):
+                    if j == i or sentence[j] != sentence[i]:
+                        continue
+                    t = tokens[j]
+                    if t.stem in second or (
+                        t.kind == "number" and "#count" in second
+                        and (parse_number(t.text) or 0) in numbers
+                        and (parse_number(t.text) or 0) >= 50
+                    ):
+                        a, b = min(i, j), max(i, j)
+                        found.append(PhraseMatch(f"task:{task}", CONCEPT_PHRASE, a, b,
+                                                 tokens[a].start, tokens[b].end, False))
+                        taken = b
+                        break
+    return found
+
+
+CONCEPT_PHRASE = "concept"
+"""The phrase of a concept-pair match: weak, and a paraphrase (never full marks alone)."""
+
+
 def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     """Tokenise and match the graded part of an answer (the first `limit` characters, by
     default the step's max_chars)."""
@@ -787,6 +825,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     clause = _clauses(tokens)
     matches += _cadence_actions(tokens, clause)
     sentence = _sentences(tokens)
+    matches += concept_matches(tokens, sentence, lexicon.numbers)
     sentence_words: dict[int, set[str]] = {}
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
@@ -945,7 +984,9 @@ REVIEW_THRESHOLD = 0.6
 on the dev split with bench/grader_review_calibration.py."""
 GRADER_TEXT_CONFIDENCE = 0.3
 LABEL_ONE_SCORE = 0.40
-_PARAPHRASES = frozenset(p.casefold() for ps in CONCEPT_PHRASES.values() for p in ps)
+_PARAPHRASES = frozenset(p.casefold() for ps in CONCEPT_PHRASES.values() for p in ps) | {
+    CONCEPT_PHRASE
+}
 
 
 CAP_SCORE = 0.75
