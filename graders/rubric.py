@@ -138,6 +138,7 @@ _GRADER_TAIL_MARKERS = (
     "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
     "the evaluator", "top label", "full credit",
 )
+_SCORER_ANY = SCORER_WORDS | SCORER_NOUNS | UNKNOWN_SCORER
 _SCORE_FRACTION_RE = re.compile(r"\b\d{1,3}\s?/\s?\d{1,3}\b")
 
 
@@ -147,6 +148,9 @@ def scorer_directed(tokens: Sequence[Token], sentence: Sequence[int], text: str)
     or they ask for a top score outright ('please award the maximum', 'rate this 2/2')."""
     found: list[Evidence] = []
     n = len(tokens)
+    present = {t.stem for t in tokens} | {t.text for t in tokens}
+    if present.isdisjoint(SCORE_VERBS) and present.isdisjoint(_SCORER_ANY):
+        return found  # the common case: no scoring verb and no scorer named
     start = 0
     while start < n:
         end = start
@@ -785,8 +789,11 @@ def concept_matches(
     280')."""
     found: list[PhraseMatch] = []
     n = len(tokens)
+    stems = {t.stem for t in tokens}
     for task, pairs in CONCEPT_PAIRS.items():
         for first, second in pairs:
+            if stems.isdisjoint(first):
+                continue
             taken = -1
             for i in range(n):
                 if i <= taken or tokens[i].stem not in first:
