@@ -401,6 +401,6 @@ WEAK_PHRASES = frozenset({
     "contacts", "relationships", "relations", "health", "retention", "outcomes", "first call",
     "first calls", "tier", "tiers", "next step", "next steps", "specialists", "certified",
     # Everyday words that only sometimes mean the task ("he listens to me", "regional plants").
-    "questioning", "listening", "regional", "regions", "the regions",
+    "questioning", "listening", "regional", "regions", "the regions", "untouched",
     "concept",  # a concept-pair match (rubric.concept_matches)
 })

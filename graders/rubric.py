@@ -868,6 +868,9 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
         1 for t in tokens[:first_end] if t.kind == "word"
     ) <= 5:
         heading_mark, first_break = True, first_end
+    possessors = {"her", "his"} | {
+        p.casefold() for p in step.scenario.profile.name.split()[:1]
+    }
     mentions: list[_Mention] = []
     for m in matches:
         if not m.key.startswith("task:"):
@@ -897,6 +900,14 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
             # EBRs" in a renewal book) is more likely its everyday sense; the seller's
             # strength is exempt: it is the tempting wrong focus.
             weight *= 0.5
+        if (
+            task in lexicon.strengths and m.first > 0
+            and tokens[m.first - 1].text in possessors
+            and sentence[m.first] not in claim_sentences
+        ):
+            # "Laura's discovery is her ticket": the seller's own strength, described as
+            # what she already has (context or leverage, rubric D3), not claimed as the work.
+            weight = min(weight, 0.5)
         mentions.append(_Mention(task, m, negated, praised, weight, sentence[m.first]))
     mentions = _suppress_nested(mentions)
     weights: dict[TaskId, float] = {}
