@@ -951,11 +951,15 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
     reasons: list[str] = []
     weak = [m.match.phrase.casefold() in WEAK_PHRASES for m in affirmed]
     # A misspelt task name is solid when the plan claims it (a title, a focus sentence) and the
-    # word is long enough that a one-letter slip cannot turn another word into it.
+    # word is long enough (9+ letters) that a slip cannot turn another word into it - and
+    # real English words are never read as typos (text.english_words).
     solid = [
         m for m, w in zip(affirmed, weak, strict=True)
-        if not w and (not m.match.fuzzy or (m.weight >= 2.0 and len(m.match.phrase) >= 8
-                                            and m.match.phrase.casefold() not in _PARAPHRASES))
+        if not w and (not m.match.fuzzy or (
+            m.weight >= 2.0
+            and min(len(t.text) for t in analysis.tokens[m.match.first : m.match.last + 1]) >= 9
+            and m.match.phrase.casefold() not in _PARAPHRASES
+        ))
     ]
     sentences = {m.clause for m in affirmed}
     if affirmed and not solid:
