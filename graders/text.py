@@ -184,8 +184,8 @@ def proper_names(texts: Iterable[str], exclude: Iterable[str] = ()) -> tuple[str
             runs.add(tuple(run))
     excluded = {e.casefold() for e in exclude} | _CALENDAR
     names: set[str] = set()
-    for run in runs:
-        parts = [p for p in run if p.casefold() not in excluded]
+    for found in runs:
+        parts = [p for p in found if p.casefold() not in excluded]
         if not parts or all(p.casefold() in lower for p in parts):
             continue
         rare = [len(p) >= 3 and not is_common_word(p) for p in parts]
