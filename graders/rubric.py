@@ -6,55 +6,68 @@ ids):
 - focus (40): the plan names and commits to the derived focus task - through the catalogue's
   label and synonyms, the scenario's own wording for it and a built-in lexicon (names and
   plain-language paraphrases of each task), with stemming, British/American spelling and typo
-  tolerance. Negated mentions in the manager's voice ("not negotiation", "rather than
-  coverage", "X is not the issue", "it's not X") and praise ("her negotiation is excellent")
-  do not name a task; a negated description of the seller ("customers never saw the
-  ROI") names the gap. Attention per task is the strongest mention per sentence, summed:
-  sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but
-  not "27 a month", an opening heading "X:" or a short opening sentence) weigh 2, the manager's
-  voice 1, plain description 0.5; secondary remarks, parenthetical asides, weak everyday
-  phrases ("pipeline", "deal review") and one-word mentions of a task outside this job count
-  half. Full credit when the focus gets the
-  most attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two
-  equal foci); nothing when another task dominates, when the answer names most of the critical
-  tasks (or four tasks) without one clearly leading, or when it is a list or a repetition of
-  keywords (not committal).
-- situation (21): ties the plan to this seller - the rubric's situation_terms and numbers from
-  the seller's metrics, facts, notes and exhibits. The seller's name alone earns nothing (a plan
-  that fits any seller after a find-and-replace of the name is generic).
-- action (21): a concrete coaching action done with the seller: the rubric's actions, a
-  built-in lexicon (ride-along, role-play, call review, joint territory plan, weekly review,
-  ...), or a clause that pairs a cadence or "together" with a coaching activity.
+  tolerance (real English words are never read as typos), plus concepts named by meaning
+  (CONCEPT_PAIRS: "split the 300 into three groups" is tiering; weak evidence that never alone
+  earns full marks). Negated mentions in the manager's voice ("not negotiation", "rather than
+  coverage", "X is not the issue", "it's not X", a later "X is marketing's job, not hers" or
+  "not going to load her with that") and praise ("her negotiation is excellent") do not name a
+  task; a negated description of the seller ("customers never saw the ROI") names the gap; the
+  seller's strength named as hers ("Laura's discovery") outside a focus sentence is context.
+  Generic development (leadership, mindset, motivation) competes for attention as a pseudo-task
+  that is never the focus. Attention per task is the strongest mention per sentence, summed:
+  sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but not
+  "27 a month", an opening heading "X:" or a short opening sentence) weigh 2, the manager's
+  voice 1, plain description 0.5; secondary remarks, parenthetical asides, weak everyday phrases
+  ("pipeline", "deal review") and one-word mentions of a task outside this job count half. Full
+  credit when the focus gets the most attention and no other task gets 0.75 of it; 0.55 when
+  another task gets as much (two equal foci); nothing when another task dominates, when the
+  answer names most of the critical tasks (or four tasks) without one clearly leading, or when
+  it is a list or a repetition of keywords (not committal). A plan that declares two tasks equal
+  ("equal priority", "the same time", "as important as") earns 0.55 at most.
+- situation (21): ties the plan to this seller - the rubric's situation_terms, numbers from the
+  seller's metrics, facts, notes and exhibits, and the proper names in that data (people,
+  customers, partners, places: every scenario gets them without authoring). The seller's name
+  alone earns nothing (a plan that fits any seller after a find-and-replace of the name is
+  generic).
+- action (21): a concrete coaching action done with the seller: the rubric's actions, a built-in
+  lexicon (ride-along, role-play, call review, joint territory plan, weekly review, ...), or a
+  clause that pairs a cadence or "together" with a coaching activity.
 - approach (18): no anti-pattern - the manager does not take over the seller's job (rubric
-  takeover_patterns plus first-person takeover phrases; one bounded demonstration after which
-  the seller leads is allowed), does not send the seller to a generic course, and does not make
-  the seller's strength the plan's main subject.
+  takeover_patterns, first-person takeover phrases, and by grammatical agent: "I" as the subject
+  of a contacting or selling verb whose object is the customer's people or a person named in the
+  scenario - "I'll have a word with Kenji", not "she calls the CFO, I role-play it with her
+  first"; one bounded demonstration after which the seller leads, a request the manager
+  declines, and dealing with whoever asked for the takeover are allowed), does not send the
+  seller to a generic course, and does not make the seller's strength the plan's main subject.
 
-Situation and action points are earned in full only when the focus is fully right, at half
-rate with two equal foci, and not at all for a wrong focus (a concrete plan for the wrong task
-is not a plan for this seller's gap); an action does not count when the manager takes the work
-over or hands it to a course. With these points the score lands in the agreed label bands:
-right focus + specific + concrete + coaching = 1.0 (label 2); right focus missing any one of
-them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus 0 (label 0): every criterion
-earns points only in a plan whose focus is at least partly right.
+Situation and action points are earned in full only when the focus is fully right, at half rate
+with two equal foci, and not at all for a wrong focus (a concrete plan for the wrong task is not
+a plan for this seller's gap); an action does not count when the manager takes the work over or
+hands it to a course. With these points the score lands in the agreed label bands: right focus +
+specific + concrete + coaching = 1.0 (label 2); right focus missing any one of them 0.40-0.79
+(label 1); two equal foci 0.40-0.79; wrong focus 0 (label 0): every criterion earns points only
+in a plan whose focus is at least partly right.
 
-Full marks need strong evidence (`weak_evidence` lists what is missing): the focus named by
-at least one non-fuzzy, non-everyday phrase or by two independent matches, claimed as the
-plan's subject (a focus sentence, a title or the manager's voice) rather than mentioned once in
-passing, no other task claimed with 0.6 of its attention, and the seller's strength below half
-of it. A would-be full-marks answer without such evidence is held at 0.75 (label 1) and goes
-to review: a wrong-focus plan given full marks is the worst error the grader can make.
+Full marks need strong evidence (`weak_evidence` lists what is missing): the focus named by at
+least one non-fuzzy, non-everyday phrase or by two independent matches, claimed as the plan's
+subject (a focus sentence, a title or the manager's voice) rather than mentioned once in
+passing, no other task claimed with 0.6 of its attention, the seller's strength below half of
+it, and no "even more/earlier/deeper" (more of what the seller already does may deepen the gap,
+rubric D12). A would-be full-marks answer without such evidence is held at 0.75 (label 1) and
+goes to review: a wrong-focus plan given full marks is the worst error the grader can make.
 
 Only the first `max_chars` characters (config, default 3,000) are graded; the rest of a long
 answer (up to 20,000 characters) is still read for explicit takeover phrases. Text addressed to
-the grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence is
-1 minus the penalties of named review signals (`CoachingPlanGrader.review_signals`): a takeover
-without a clearly named focus, two foci, thin evidence (capped), a score near the 0.40/0.80
-band edges, a focus read from paraphrases alone, negation of the focus, typo-tolerant matches,
-a very short or truncated answer, a concrete plan about no recognisable task. Below
-`review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6, chosen on the dev split with
-bench/grader_review_calibration.py) the answer goes to the instructor.
-"""
+the grader ("ignore the rubric", "give full marks", or by shape: a scorer addressed - "dear
+evaluator", "AI", "automated reviewer", "whoever is marking" - with a scoring word, or a top
+score asked for outright - "please award the maximum", "rate this 2/2") scores 0 and goes to
+review. Confidence is 1 minus the penalties of named review signals
+(`CoachingPlanGrader.review_signals`): a takeover without a clearly named focus, two foci, thin
+evidence (capped), a score near the 0.40/0.80 band edges, a focus read from paraphrases alone,
+negation of the focus, typo-tolerant matches, a very short or truncated answer, a concrete plan
+about no recognisable task. Below `review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6,
+chosen on the dev split with bench/grader_review_calibration.py) the answer goes to the
+instructor."""
 
 from __future__ import annotations
 
@@ -1077,7 +1090,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.0.0"
+    version = "1.1.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""

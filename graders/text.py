@@ -4,8 +4,10 @@ Every token keeps the character span it came from in the ORIGINAL response, so e
 point at the learner's own words. Matching works on normalised stems: case-folded, NFKC,
 British spellings mapped to American ones (prioritise/prioritize), contractions expanded
 ("I'll" -> "i will", "don't" -> "do not"), then Snowball-stemmed. Words that miss the lexicon
-are compared with an optimal-string-alignment distance (rapidfuzz) so typos still match; such
-matches are marked fuzzy so graders can lower their confidence.
+are compared with an optimal-string-alignment distance (rapidfuzz) so typos still match - unless
+they are correctly spelled English words (pyspellchecker's word list); such matches are marked
+fuzzy so graders can lower their confidence. `proper_names` finds the people, companies and
+places in a scenario's own text, so graders can use them without authoring.
 
 Only bounded work is done per token (dictionary look-ups, a fuzzy look-up against a fixed
 vocabulary, phrase checks of bounded length), and the regular expressions have no nested
