@@ -723,13 +723,28 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     return False
 
 
-def _is_praised(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
-    """The clause praises the task ('her negotiation is excellent', 'great at closing')."""
+_EVERYONE = frozenset({"anyone", "anybody", "everyone", "everybody", "all", "most", "any",
+                       "peers", "colleagues"})
+
+
+def _is_praised(
+    tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch, strength: bool = False
+) -> bool:
+    """The clause praises the task ('her negotiation is excellent', 'great at closing'); for
+    the seller's strength also by comparison ('books more meetings than anyone')."""
     here = clause[m.first]
     lo, hi = max(0, m.first - 5), min(len(tokens), m.last + 6)
     # "negotiation - her strength - ...": naming it a strength praises it across dashes.
     for k in range(max(0, m.first - 4), min(len(tokens), m.last + 5)):
         if tokens[k].text in {"strength", "strengths"}:
+            return True
+    # "books more meetings than anyone", "better at it than the rest of the team": the seller
+    # outdoes everyone at it - a comparison that praises.
+    # Only for a task the data shows as a strength: "more stale deals than anyone" is no praise.
+    for k in range(m.last + 1, min(len(tokens) - 1, m.last + 4)):
+        if strength and clause[k] == here and tokens[k].text == "than" and tokens[
+            k + 1
+        ].text in _EVERYONE:
             return True
     praise = be = negation = False
     for k in range(lo, hi):
@@ -889,7 +904,9 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
         if not m.key.startswith("task:"):
             continue
         negated = _is_negated(tokens, clause, m)
-        praised = not negated and _is_praised(tokens, clause, m)
+        praised = not negated and _is_praised(
+            tokens, clause, m, m.key[5:] in lexicon.strengths
+        )
         same_clause = sentence_words[sentence[m.first]]
         # A clause where the manager speaks or names a focus claims the task; a clause that
         # only describes the seller gives it as context, which weighs less.
