@@ -410,6 +410,19 @@ _WORK_NOUNS = frozenset(
 )
 
 
+NUMBER_WORDS: dict[str, float] = {
+    word: float(value)
+    for value, word in enumerate(
+        "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen "
+        "twenty".split(),
+        start=10,
+    )
+} | {"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "sixty": 60.0, "seventy": 70.0,
+     "eighty": 80.0, "ninety": 90.0, "hundred": 100.0}
+"""Numbers written out ('the first twenty') match the seller's data like digits do (small
+numbers are everyday words and never count, as for digits)."""
+
+
 def parse_number(text: str) -> float | None:
     """'31%' -> 31.0, '18,000' -> 18000.0, '0.5' -> 0.5; None when not a number."""
     raw = text.rstrip("%")
@@ -1424,8 +1437,11 @@ class CoachingPlanGrader:
         names = [m for m in analysis.matches if m.key == "name"]
         numbers: list[Evidence] = []
         for token in analysis.tokens:
-            if token.kind == "number":
-                value = parse_number(token.text)
+            if token.kind == "number" or token.text in NUMBER_WORDS:
+                value = (
+                    parse_number(token.text) if token.kind == "number"
+                    else NUMBER_WORDS[token.text]
+                )
                 if value is not None and value in lexicon.numbers:
                     numbers.append(
                         Evidence(analysis.text[token.start : token.end], token.start, token.end)
