@@ -220,6 +220,24 @@ CONCEPT_PAIRS: dict[str, tuple[tuple[frozenset[str], frozenset[str]], ...]] = {
     "qualification": (
         (_stems("find identify confirm meet reach"), _stems("signer signs budget authority")),
     ),
+    "pipeline_management": (
+        (_stems("dated stale overdue stuck update current honest"),
+         _stems("deal deals opp opps opportunity opportunities step steps stage stages pipeline "
+                "funnel")),
+    ),
+    "partner_enablement": (
+        (_stems("partner partners reseller resellers channel"),
+         _stems("train teach certify enable independently alone themselves")),
+    ),
+    "value_realisation": (
+        (_stems("use using usage adopt adoption outcome outcomes benefit benefits saving "
+                "savings"),
+         _stems("customer customers client clients bought paid product licence license seats")),
+    ),
+    "internal_orchestration": (
+        (_stems("internal colleagues specialists regional delivery experts"),
+         _stems("involve align bring coordinate mobilize rally engage brief orchestrate")),
+    ),
 }
 CONCEPT_DISTANCE = 5
 """At most this many words between the two halves of a concept pair."""
@@ -312,16 +330,18 @@ GRADER_PHRASES: tuple[str, ...] = (
     "ignore all previous", "ignore all instructions", "ignore your instructions",
     "give full marks", "full marks", "full credit", "full score", "maximum score",
     "maximum marks", "highest score", "top marks", "award full", "award this", "award me",
-    "score this", "score me", "rate this", "mark this", "grade this", "give this answer",
+    "give this answer",
     "give me full", "give me a 2", "give it a 2", "as the grader", "dear grader", "grader",
     "the rubric", "you must give", "you must score", "you must award", "language model",
     "as an ai", "dear ai", "system prompt", "score 2", "label 2", "this answer deserves",
     "this answer contains the right", "automated marker", "dear marker", "the marker",
     "the evaluator", "dear evaluator", "instruction for the", "instructions for the", "top label",
     "model answer",
-    "assessor", "examiner", "highest label", "top grade", "mark it", "grade it", "score it",
-    "rate it", "label it",
+    "assessor", "examiner", "highest label", "top grade",
 )
+# Not listed: "mark it", "score this", "rate it" - a pipeline plan says "he marks it lost" and
+# "we score this account"; a request for a score is recognised by its shape instead
+# (rubric.scorer_directed).
 
 # Text aimed at the scorer, by shape rather than by phrase: a sentence that addresses whoever
 # scores the answer and asks for a score, or asks outright for a top score. Addressees are the
@@ -344,7 +364,7 @@ SCORE_OBJECTS = frozenset({"maximum", "max", "full", "top", "highest", "perfect"
                            "points", "credit", "score", "grade", "label", "rating", "correct",
                            "reference", "rubric", "instructions", "prompt", "criterion",
                            "criteria", "answer", "response", "submission"})
-STRONG_SCORE_OBJECTS = frozenset({"maximum", "max", "highest", "perfect", "marks"})
+STRONG_SCORE_OBJECTS = frozenset({"maximum", "max", "highest", "perfect", "marks", "highly"})
 """Asked for with a scoring verb they need no addressee ('please award the maximum') - when
 they end the sentence or name a score ('the highest priority' is not a score)."""
 MARKS_HOSTS = frozenset({"full", "top", "maximum", "max", "highest", "perfect", "the", "all",

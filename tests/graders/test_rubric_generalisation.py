@@ -208,6 +208,12 @@ def test_scoring_words_used_for_the_work_are_not_aimed_at_the_scorer(text: str) 
     assert scorer_directed(tokens, [0] * len(tokens), text) == []
 
 
+def test_marking_a_deal_lost_is_not_aimed_at_the_scorer(bound: Bound) -> None:
+    text = "Every deal gets a dated next step or she marks it lost; we check them every Friday."
+    signals = CoachingPlanGrader().review_signals(bound("plan"), text)
+    assert "addressed_to_grader" not in signals
+
+
 # --- concepts in other words, generic subjects, more of the same -----------------------------
 
 
