@@ -155,13 +155,19 @@ _SCORER_ANY = SCORER_WORDS | SCORER_NOUNS | UNKNOWN_SCORER
 _SCORE_FRACTION_RE = re.compile(r"\b\d{1,3}\s?/\s?\d{1,3}\b")
 
 
-def scorer_directed(tokens: Sequence[Token], sentence: Sequence[int], text: str) -> list[Evidence]:
+def scorer_directed(
+    tokens: Sequence[Token],
+    sentence: Sequence[int],
+    text: str,
+    present: frozenset[str] | None = None,
+) -> list[Evidence]:
     """Sentences aimed at whoever scores the answer, recognised by shape: they address a scorer
     ('dear evaluator', 'AI:', 'automated reviewer') and ask for a score or invoke the rubric,
     or they ask for a top score outright ('please award the maximum', 'rate this 2/2')."""
     found: list[Evidence] = []
     n = len(tokens)
-    present = {t.stem for t in tokens} | {t.text for t in tokens}
+    if present is None:
+        present = frozenset([t.stem for t in tokens] + [t.text for t in tokens])
     if present.isdisjoint(SCORE_VERBS) and present.isdisjoint(_SCORER_ANY):
         return found  # the common case: no scoring verb and no scorer named
     start = 0
@@ -202,14 +208,19 @@ def scorer_directed(tokens: Sequence[Token], sentence: Sequence[int], text: str)
 
 
 _EQUAL_WORDS = frozenset({"equal", "equally", "parallel", "equivalent", "evenly", "50/50"})
+_EQUAL_HINTS = _EQUAL_WORDS | {"same", "important", "much", "urgent", "critical", "big"}
 _SAME_WHAT = frozenset({"time", "weight", "priority", "attention", "importance", "effort",
                         "focus", "energy", "footing", "level"})
 
 
-def declared_equal(tokens: Sequence[Token], clause: Sequence[int]) -> bool:
+def declared_equal(
+    tokens: Sequence[Token], clause: Sequence[int], present: frozenset[str] | None = None
+) -> bool:
     """The answer says its subjects are equals: 'equal priority', 'equally important', 'in
     parallel', 'the same time/weight', 'as important as', 'as much time as' - unless negated
     in its clause ('not equally important') or a comparison with a number ('equal to 80%')."""
+    if present is not None and present.isdisjoint(_EQUAL_HINTS):
+        return False
     n = len(tokens)
     for k, token in enumerate(tokens):
         text = token.text
@@ -255,9 +266,13 @@ def _reported_request(tokens: Sequence[Token], m: PhraseMatch) -> bool | None:
     return _answer_to_request(tokens, m.last + 1)
 
 
-def requesters(tokens: Sequence[Token]) -> frozenset[str]:
+def requesters(
+    tokens: Sequence[Token], present: frozenset[str] | None = None
+) -> frozenset[str]:
     """Who asks the manager to take over ('Dana wants me to', 'the VP asked me to'): dealing
     with them is managing upwards, not doing the seller's job."""
+    if present is not None and present.isdisjoint(_REQUEST_VERBS):
+        return frozenset()
     found: set[str] = set()
     for k in range(1, len(tokens) - 1):
         if tokens[k].text in _REQUEST_VERBS and tokens[k + 1].text == "me":
@@ -622,6 +637,9 @@ class Analysis:
     """Sentences where the manager speaks in the first person singular."""
     task_weights: dict[TaskId, float]
     """Attention per task: the strongest mention per clause, summed over clauses."""
+    words: frozenset[str] = frozenset()
+    """Every normalised word and stem of the graded text: lets rules skip answers that lack
+    the words they need."""
 
 
 def _clauses(tokens: Sequence[Token]) -> list[int]:
@@ -823,14 +841,17 @@ def _cadence_actions(
 
 
 def concept_matches(
-    tokens: Sequence[Token], sentence: Sequence[int], numbers: frozenset[float]
+    tokens: Sequence[Token],
+    sentence: Sequence[int],
+    numbers: frozenset[float],
+    present: frozenset[str] | None = None,
 ) -> list[PhraseMatch]:
     """Tasks named by meaning (CONCEPT_PAIRS): two words, one from each half of a pair, close
     together in one sentence. '#count' stands for a number from the seller's data ('all
     280')."""
     found: list[PhraseMatch] = []
     n = len(tokens)
-    stems = {t.stem for t in tokens}
+    stems = present if present is not None else frozenset(t.stem for t in tokens)
     for task, pairs in CONCEPT_PAIRS.items():
         for first, second in pairs:
             if stems.isdisjoint(first):
@@ -873,7 +894,8 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     clause = _clauses(tokens)
     matches += _cadence_actions(tokens, clause)
     sentence = _sentences(tokens)
-    matches += concept_matches(tokens, sentence, lexicon.numbers)
+    present = frozenset([t.text for t in tokens] + [t.stem for t in tokens])
+    matches += concept_matches(tokens, sentence, lexicon.numbers, present)
     sentence_words: dict[int, set[str]] = {}
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
@@ -967,7 +989,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     )
     return Analysis(
         considered, len(text) > limit, tokens, matches, mentions, clause, sentence,
-        manager_sentences, weights,
+        manager_sentences, weights, present,
     )
 
 
@@ -1024,7 +1046,7 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
         for t in lexicon.strengths
     ):
         reasons.append("strength")  # the seller's strength is planned as a subject too
-    if doubles_down(analysis.tokens):
+    if "even" in analysis.words and doubles_down(analysis.tokens):
         reasons.append("deepens")  # "even earlier", "even deeper": more of the same (D12)
     return tuple(reasons)
 
@@ -1153,7 +1175,9 @@ class CoachingPlanGrader:
             signals["truncated"] = 0.3
 
         grader_hits = [m for m in analysis.matches if m.key == "grader"]
-        directed = scorer_directed(analysis.tokens, analysis.sentence, analysis.text)
+        directed = scorer_directed(
+            analysis.tokens, analysis.sentence, analysis.text, analysis.words
+        )
         tail = response[limit:].casefold() if analysis.truncated else ""
         if grader_hits or directed or any(marker in tail for marker in _GRADER_TAIL_MARKERS):
             signals["addressed_to_grader"] = 1.0 - GRADER_TEXT_CONFIDENCE
@@ -1348,7 +1372,7 @@ class CoachingPlanGrader:
         # "Both equal priority", "with equal time", "the same weight": the plan itself says
         # two tasks are equal foci (rubric D2), whatever their attention in words. With two
         # tasks that is at most partial focus credit; with more it is a list.
-        equal = declared_equal(analysis.tokens, analysis.clause)
+        equal = declared_equal(analysis.tokens, analysis.clause, analysis.words)
         rivals = [t for t in named if t != focus and weights[t] >= 0.1 * top]
         signals: dict[str, float] = {}
         share = 0.0
@@ -1561,7 +1585,7 @@ class CoachingPlanGrader:
             a for a in agent_takeovers(analysis, seller)
             if not any(p.first <= a.last and a.first <= p.last for p in phrase_takeovers)
         ]
-        asking = requesters(tokens)
+        asking = requesters(tokens, analysis.words)
         for m in [*phrase_takeovers, *agents]:
             if m.key != "takeover" or _is_negated(tokens, analysis.clause, m):
                 continue
@@ -1657,7 +1681,7 @@ class CoachingPlanGrader:
         after = analysis.tokens[m.last + 1 : m.last + 5]
         if any(t.text in _WORK_NOUNS or t.text in {"it", "them", "this", "that"} for t in after):
             return True
-        asking = requesters(analysis.tokens)
+        asking = requesters(analysis.tokens, analysis.words)
         return any(
             o.key in ("situation", "name") and m.last < o.first <= m.last + 4
             and analysis.tokens[o.first].text not in asking
