@@ -1416,10 +1416,10 @@ class CoachingPlanGrader:
                 f"{focus_label}, where the largest gap is."
             )
         plan_like = any(m.key in ("action", "situation") for m in analysis.matches)
-        if share == 0 and not weights and plan_like:
-            # A concrete plan about no task we recognise: off-topic or wording the lexicon
-            # lacks (rubric D8); a human reads it.
-            signals["no_task"] = 0.3
+        if share == 0 and not weights and (plan_like or len(words) >= 8):
+            # A plan, or a few sentences, about no task we recognise: off-topic, or a metaphor
+            # or wording the lexicon lacks (rubric D8). The score stays 0, and a human reads it.
+            signals["no_task"] = 0.45
         elif share == 0 and affirmed and not uncommitted and focus_weight >= 0.5 * top:
             signals["edged_out"] = 0.25  # the focus is there but another task edges it out
         if affirmed and negated:

@@ -229,6 +229,13 @@ def test_a_focus_described_in_other_words_is_read_but_not_given_full_marks(
     assert result.needs_review
 
 
+def test_a_metaphor_naming_no_task_scores_zero_but_goes_to_an_instructor(bound: Bound) -> None:
+    text = "She is a lighthouse whose lamp only ever sweeps three ships. We'll chat about it soon."
+    result = grade(bound, text)
+    assert result.score == 0.0
+    assert result.needs_review
+
+
 def test_generic_leadership_is_a_wrong_focus(bound: Bound) -> None:
     text = (
         "My focus is her leadership brand and mindset: a 360 review, a career conversation "
