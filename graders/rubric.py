@@ -384,34 +384,58 @@ def agent_takeovers(analysis: Analysis, seller: frozenset[str]) -> list[PhraseMa
         if token.text != "i":
             continue
         here = clause[i]
-        verb = -1
+        verbs: list[int] = []
         for k in range(i + 1, min(n, i + 8)):
             if clause[k] != here:
                 break
             if tokens[k].stem in CONTACT_STEMS:
-                verb = k
+                verbs.append(k)
                 break
             if tokens[k].text not in AGENT_SKIP:
                 break
-        if verb < 0:
-            continue
-        for k in range(verb + 1, min(n, verb + 9)):
-            if clause[k] != here:
+        # Coordinated verbs share the subject: "I'll join her call and lead the pricing".
+        for k in range(i + 2, min(n, i + 16)):
+            if clause[k] != here or tokens[k].text in _SUBJECTS or tokens[k].text in seller:
                 break
-            text = tokens[k].text
-            if text in _SUBJECTS or text in seller or text in OBSERVER_WORDS:
-                break  # another subject or the seller: "I'll ask so she calls the CFO"
-            if k == verb + 1 and text in {"her", "him", "them"}:
-                break  # "I will call her every Friday" is the seller
-            if tokens[k].stem in ACTIVITY_STEMS or k in action_at:
-                break  # "I'd run a stakeholder-mapping session" runs coaching, not the deal
-            entity = entity_at.get(k)
-            if entity is not None or text in CUSTOMER_ROLES:
-                last = entity.last if entity is not None else k
-                found.append(PhraseMatch("takeover", "agent", i, last, tokens[i].start,
-                                         tokens[last].end, False))
+            if tokens[k].stem in CONTACT_STEMS and k not in verbs and (
+                tokens[k - 1].text == "and"
+                or (tokens[k - 1].text in AGENT_SKIP and tokens[k - 2].text == "and")
+            ):
+                verbs.append(k)
+        for verb in verbs:
+            hit = _agent_object(tokens, clause, verb, seller, entity_at, action_at)
+            if hit >= 0:
+                found.append(PhraseMatch("takeover", "agent", i, hit, tokens[i].start,
+                                         tokens[hit].end, False))
                 break
     return found
+
+
+def _agent_object(
+    tokens: Sequence[Token],
+    clause: Sequence[int],
+    verb: int,
+    seller: frozenset[str],
+    entity_at: dict[int, PhraseMatch],
+    action_at: set[int],
+) -> int:
+    """The last token of the customer person or named entity the verb acts on, or -1."""
+    here = clause[verb]
+    n = len(tokens)
+    for k in range(verb + 1, min(n, verb + 9)):
+        if clause[k] != here:
+            break
+        text = tokens[k].text
+        if text in _SUBJECTS or text in seller or text in OBSERVER_WORDS:
+            break  # another subject or the seller: "I'll ask so she calls the CFO"
+        if k == verb + 1 and text in {"her", "him", "them"}:
+            break  # "I will call her every Friday" is the seller
+        if tokens[k].stem in ACTIVITY_STEMS or k in action_at:
+            break  # "I'd run a stakeholder-mapping session" runs coaching, not the deal
+        entity = entity_at.get(k)
+        if entity is not None or text in CUSTOMER_ROLES:
+            return entity.last if entity is not None else k
+    return -1
 
 
 _SELLER_OBJECTS = frozenset({"her", "him", "them", "you", "each", "with", "back", "weekly"})

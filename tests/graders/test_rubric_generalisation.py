@@ -102,6 +102,15 @@ def test_i_will_phone_their_cfo_is_found_by_its_agent(bound: Bound) -> None:
     assert [m.phrase for m in found] == ["agent"]
 
 
+def test_a_coordinated_verb_shares_the_manager_as_its_subject(bound: Bound) -> None:
+    step = bound("plan")
+    seller = frozenset({"priya"})
+    joined = "I'll join her on the Van Dijk visit and negotiate the terms with their buyer."
+    assert [m.phrase for m in agent_takeovers(analyse(step, joined), seller)] == ["agent"]
+    led = "I'll join her on the Van Dijk visit and she negotiates with their buyer."
+    assert agent_takeovers(analyse(step, led), seller) == []
+
+
 def test_a_declined_request_in_the_next_sentence_is_not_a_takeover(bound: Bound) -> None:
     text = (
         "The regional VP wants me to use my contacts and meet the Van Dijk board myself. I "
