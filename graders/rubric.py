@@ -718,10 +718,11 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     here = clause[m.first]
     count = 0
     first_negator = -1
-    for k in range(max(0, m.first - 6), m.first):
-        if clause[k] == here and tokens[k].text in CONTRAST_NEGATORS:
+    for k in range(max(0, m.first - 10), m.first):
+        if clause[k] == here and tokens[k].text in CONTRAST_NEGATORS and k >= m.first - 6:
             return True  # "rather than X", "instead of X"
         if clause[k] == here and tokens[k].text in NEGATORS:
+            # The scope runs to the end of the clause: "I don't want to spend the month on X".
             count += 1
             if first_negator < 0:
                 first_negator = k
@@ -923,6 +924,9 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     sentence_words: dict[int, set[str]] = {}
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
+    clause_words: dict[int, set[str]] = {}
+    for token, number in zip(tokens, clause, strict=True):
+        clause_words.setdefault(number, set()).add(token.text)
     # "the month is about X", "it's all about X" claim a focus ("talk about" does not).
     # "I don't think this is about X" rejects the claim.
     about_claims = {
@@ -977,7 +981,9 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
             weight = 1.0
         else:
             weight = 0.5
-        if not same_clause.isdisjoint(SECONDARY_MARKERS):
+        if not clause_words[clause[m.first]].isdisjoint(SECONDARY_MARKERS):
+            # "Prospecting first, coverage maybe later": the remark is secondary in its own
+            # clause, not across the sentence.
             weight *= 0.5
         if m.phrase.casefold() in WEAK_PHRASES:
             weight *= 0.5

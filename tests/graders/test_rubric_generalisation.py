@@ -73,6 +73,19 @@ def test_without_her_is_not_a_rejection(bound: Bound) -> None:
     assert coverage and not any(m.negated for m in coverage)
 
 
+def test_a_negation_reaches_to_the_end_of_its_clause(bound: Bound) -> None:
+    text = "I don't want to spend this month on her negotiation at all. Coverage it is. " + SESSION
+    assert label(grade(bound, text)) == 2
+
+
+def test_a_secondary_remark_is_secondary_only_in_its_own_clause(bound: Bound) -> None:
+    text = (
+        "Prospecting first, coverage maybe later if time permits: a daily call block and a "
+        "weekly check of new opportunities against the benchmark of 8."
+    )
+    assert label(grade(bound, text)) == 0
+
+
 def test_rather_than_names_the_second_task(bound: Bound) -> None:
     text = "Rather than negotiation, her coverage. " + SESSION
     assert label(grade(bound, text)) == 2
