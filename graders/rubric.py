@@ -65,9 +65,9 @@ review. Confidence is 1 minus the penalties of named review signals
 (`CoachingPlanGrader.review_signals`): a takeover without a clearly named focus, two foci, thin
 evidence (capped), a score near the 0.40/0.80 band edges, a focus read from paraphrases alone,
 negation of the focus, typo-tolerant matches, a very short or truncated answer, a plan or a
-few sentences naming no recognisable task (a metaphor the lexicon cannot read). Below `review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6,
-chosen on the dev split with bench/grader_review_calibration.py) the answer goes to the
-instructor."""
+few sentences naming no recognisable task (a metaphor the lexicon cannot read). Below
+`review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6, chosen on the dev split with
+bench/grader_review_calibration.py) the answer goes to the instructor."""
 
 from __future__ import annotations
 
