@@ -199,7 +199,8 @@ def scorer_directed(
         fraction = bool(verbs) and _SCORE_FRACTION_RE.search(
             text, tokens[start].start, tokens[end].end
         ) is not None
-        asks = any(0 < o - v <= 5 for v in verbs for o in strong) or fraction
+        verb_at = set(verbs)
+        asks = fraction or any(o - d in verb_at for o in strong for d in range(1, 6))
         if (addressed and (verbs or objects)) or asks:
             found.append(Evidence(text[tokens[start].start : tokens[end].end],
                                   tokens[start].start, tokens[end].end))
