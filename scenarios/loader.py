@@ -305,7 +305,12 @@ class _Builder:
         self.finish()
         profile = _profile(model)
         try:
-            derivation = derive_focus(situation, profile, source=self.template.source)
+            derivation = derive_focus(
+                situation,
+                profile,
+                source=self.template.source,
+                labels={task.id: task.label for task in self.catalogue.tasks.values()},
+            )
         except ScenarioError as exc:
             self.problem(("seller", "metrics"), exc.message)
             self.fail()
