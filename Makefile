@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench venv browser-deps clean
+.PHONY: run test lint typecheck bench venv browser-deps axe clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +35,29 @@ browser-deps:
 	  fi; \
 	fi
 
+# axe-core (accessibility checks the browser tests inject into each page), pinned, from npm,
+# into a git-ignored cache; never downloaded at test time. Missing axe fails the browser tests.
+AXE_VERSION ?= 4.10.3
+AXE_DIR ?= .cache/npm
+AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+$(AXE_JS):
+	@if command -v npm >/dev/null; then \
+	  echo "Installing axe-core $(AXE_VERSION) into $(AXE_DIR)"; \
+	  npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION) \
+	    || { echo "ERROR: could not install axe-core; the browser tests need it"; exit 1; }; \
+	else \
+	  echo "ERROR: npm is missing; install Node.js/npm so the browser tests can use axe-core"; \
+	  exit 1; \
+	fi
+
+axe: $(AXE_JS)
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: venv browser-deps lint
+test: venv browser-deps axe lint
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests (exit 5): failing"; exit 1; fi; \
 	exit $$rc
@@ -48,4 +66,4 @@ bench: venv
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(AXE_DIR)

@@ -187,8 +187,8 @@ def _focus_reading(step: BoundStep) -> str:
     text = f"The data points to {label} as {first}'s coaching focus"
     if gap is not None:
         text += (
-            f": criticality {gap.weight:.2f} x shortfall {gap.shortfall:.2f} = "
-            f"{gap.score:.2f}, the largest weighted gap"
+            ": it is the largest gap on the tasks this job depends on, once each gap is "
+            "weighed by how much the job depends on the task"
         )
     return text + (f" ({data})." if data else ".")
 

@@ -19,6 +19,7 @@ from graders.common import (
     task_label,
 )
 from graders.result import CriterionResult, Evidence, StepResult
+from scenarios.focus import relative_size
 from scenarios.model import Option, Scenario, TaskId
 
 
@@ -112,7 +113,9 @@ class CoachingFocusGrader:
             gap = gap_for(scenario, task) if task else None
             focus_gap = gap_for(scenario, focus)
             numbers = (
-                f" (weighted gap {gap.score:.2f} against {focus_gap.score:.2f})"
+                f" (weighed by how much the job depends on it, its gap is "
+                f"{relative_size(gap.score, focus_gap.score)} as the gap in "
+                f"{task_label(step.catalogue, focus)})"
                 if gap is not None and focus_gap is not None
                 else ""
             )

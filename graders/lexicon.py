@@ -175,6 +175,73 @@ CONCEPT_PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Generic development subjects: a plan centred on these coaches no selling task (rubric:
+# "generic leadership, motivation, confidence or mindset" is a wrong focus).
+GENERIC_PHRASES: tuple[str, ...] = (
+    "leadership", "leadership skills", "leadership brand", "personal brand", "mindset",
+    "growth mindset", "motivation", "motivated", "self-belief", "confidence", "self-confidence",
+    "resilience", "attitude", "wellbeing", "well-being", "energy levels", "career",
+    "career path", "career development", "personal development",
+    "360 review", "360 feedback", "mentoring", "emotional intelligence",
+    "soft skills", "work-life balance", "burnout", "morale", "engagement survey",
+    "pep talk", "pep talks", "positive thinking", "accountability culture",
+)
+
+def _stems(words: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words.split())
+
+
+# Concepts by meaning rather than by phrase: a word of the first set within a few words of a
+# word of the second, in one sentence, names the task ("split the 280 into three piles" is
+# tiering, "too much time with a few customers" is coverage, "talks too much" is discovery).
+# Written from each task's description; such a match weighs like an everyday phrase and never
+# alone earns full marks (a human confirms).
+ACCOUNT_WORDS = _stems("account accounts customer customers client clients book territory "
+                       "names list")
+CONCEPT_PAIRS: dict[str, tuple[tuple[frozenset[str], frozenset[str]], ...]] = {
+    "territory_coverage": (
+        (_stems("sort split group groups bucket buckets pile piles rank segment divide "
+                "classify categorize triage"), ACCOUNT_WORDS | {"#count"}),
+        (_stems("few handful same rest whole enough spread neglected ignored untouched "
+                "forgotten sleeping"), _stems("account accounts customer customers client "
+                                              "clients")),
+    ),
+    "stakeholder_mapping": (
+        (_stems("more other new several beyond multiple wider broader additional only single"),
+         _stems("people person persons contact contacts relationship relationships "
+                "stakeholders names")),
+    ),
+    "discovery": (
+        (_stems("talk talks talking speak speaks speaking pitch pitches pitching monologue"),
+         _stems("less too fewer instead ratio")),
+        (_stems("ask asks asking question questions listen listens listening"),
+         _stems("more better open first before")),
+    ),
+    "qualification": (
+        (_stems("find identify confirm meet reach"), _stems("signer signs budget authority")),
+    ),
+    "pipeline_management": (
+        (_stems("dated stale overdue stuck update current honest"),
+         _stems("deal deals opp opps opportunity opportunities step steps stage stages pipeline "
+                "funnel")),
+    ),
+    "partner_enablement": (
+        (_stems("partner partners reseller resellers channel"),
+         _stems("train teach certify enable independently alone themselves")),
+    ),
+    "value_realisation": (
+        (_stems("use using usage adopt adoption outcome outcomes benefit benefits saving "
+                "savings"),
+         _stems("customer customers client clients bought paid product licence license seats")),
+    ),
+    "internal_orchestration": (
+        (_stems("internal colleagues specialists regional delivery experts"),
+         _stems("involve align bring coordinate mobilize rally engage brief orchestrate")),
+    ),
+}
+CONCEPT_DISTANCE = 5
+"""At most this many words between the two halves of a concept pair."""
+
 # Catalogue synonyms that are everyday words: alone they do not name a task ("in terms of").
 AMBIGUOUS_SYNONYMS = frozenset({"terms", "commit", "time", "usage", "value", "margin"})
 
@@ -191,7 +258,7 @@ ACTIONS: tuple[str, ...] = (
     "workshop together", "sit down together", "tiering session", "coverage review",
     "weekly review", "weekly check-in", "weekly one-to-one", "weekly 1:1", "review every week",
     "every friday", "every monday", "each friday", "each monday", "every week", "each week",
-    "weekly", "fortnightly", "biweekly", "every two weeks", "daily", "observe", "observe her",
+    "every two weeks", "observe", "observe her",
     "observe him", "account review", "joint account review", "account planning session",
     "calendar review", "time audit", "certification plan", "enablement plan",
     "value review plan", "qbr plan", "mock call", "mock calls", "feedback after each call",
@@ -219,6 +286,36 @@ TAKEOVER_PHRASES: tuple[str, ...] = (
     "i would run the deal", "i would handle", "i would step in", "i would phone",
 )
 
+# Takeover by grammatical agent: the manager ("I") is the subject of a verb of selling or
+# contacting, and its object is the customer's people or the scenario's named people and
+# accounts ("I'll have a word with Kenji", "I will phone their CFO"). Introductions are not
+# here: an introduction the seller follows up is support.
+CONTACT_STEMS = frozenset(stem(w) for w in (
+    "call phone ring email mail meet visit talk speak word negotiate present pitch demo "
+    "handle sort smooth close chase escalate contact reach approach sell lead run fix "
+    "persuade convince lobby"
+).split())
+CUSTOMER_ROLES = frozenset({
+    "cfo", "ceo", "cpo", "cio", "coo", "cto", "cmo", "vp", "svp", "evp", "director",
+    "directors", "head", "heads", "buyer", "buyers", "procurement", "sponsor", "champion",
+    "executive", "executives", "exec", "execs", "board", "customer", "customers", "client",
+    "clients", "signer", "owner", "owners",
+})
+AGENT_SKIP = frozenset({"will", "would", "shall", "am", "going", "to", "personally", "also",
+                        "then", "just", "quickly", "myself", "have", "a", "quiet", "quick",
+                        "make", "do", "the", "first", "directly", "simply", "can", "could",
+                        "should", "must", "need", "might", "may", "get", "go", "and"})
+"""Words between 'I' and the verb in 'I will personally just go and have a quiet word'."""
+OBSERVER_WORDS = frozenset({"listen", "listens", "listening", "observe", "observes",
+                            "observing", "observer", "watch", "watches", "watching", "silent",
+                            "shadow", "shadows"})
+
+COMPARATIVES = frozenset({
+    "more", "earlier", "deeper", "further", "faster", "bigger", "harder", "higher", "longer",
+    "sooner", "closer", "quicker", "larger", "heavier", "greater", "tighter", "stronger",
+})
+"""After 'even': more of the same ('even earlier', 'even deeper with the CPO')."""
+
 # The seller goes off to a generic course instead of being coached.
 COURSE_WORDS = frozenset(
     {"course", "courses", "training", "workshop", "seminar", "webinar", "class", "bootcamp",
@@ -233,16 +330,50 @@ GRADER_PHRASES: tuple[str, ...] = (
     "ignore all previous", "ignore all instructions", "ignore your instructions",
     "give full marks", "full marks", "full credit", "full score", "maximum score",
     "maximum marks", "highest score", "top marks", "award full", "award this", "award me",
-    "score this", "score me", "rate this", "mark this", "grade this", "give this answer",
+    "give this answer",
     "give me full", "give me a 2", "give it a 2", "as the grader", "dear grader", "grader",
     "the rubric", "you must give", "you must score", "you must award", "language model",
     "as an ai", "dear ai", "system prompt", "score 2", "label 2", "this answer deserves",
     "this answer contains the right", "automated marker", "dear marker", "the marker",
     "the evaluator", "dear evaluator", "instruction for the", "instructions for the", "top label",
     "model answer",
-    "assessor", "examiner", "highest label", "top grade", "mark it", "grade it", "score it",
-    "rate it", "label it",
+    "assessor", "examiner", "highest label", "top grade",
 )
+# Not listed: "mark it", "score this", "rate it" - a pipeline plan says "he marks it lost" and
+# "we score this account"; a request for a score is recognised by its shape instead
+# (rubric.scorer_directed).
+
+# Text aimed at the scorer, by shape rather than by phrase: a sentence that addresses whoever
+# scores the answer and asks for a score, or asks outright for a top score. Addressees are the
+# roles and machines that score ("dear evaluator", "AI:", "automated reviewer").
+SCORER_WORDS = frozenset({
+    "grader", "graders", "grading", "evaluator", "evaluators", "marker", "markers", "assessor",
+    "assessors", "examiner", "examiners", "scorer", "scorers", "ai", "llm", "chatbot", "gpt",
+    "bot", "autograder", "rater", "raters",
+})
+SCORER_MODIFIERS = frozenset({"automated", "automatic", "auto", "ai", "dear", "machine",
+                              "scoring", "grading", "marking", "evaluation", "assessment"})
+"""Before 'reviewer', 'system', 'model', 'checker': 'automated reviewer' is the scorer."""
+SCORER_NOUNS = frozenset({"reviewer", "reviewers", "system", "model", "checker", "program",
+                          "engine", "algorithm", "software", "tool"})
+SCORE_VERBS = frozenset(stem(w) for w in (
+    "award rate score grade mark give assign label accept pass receive deserve earn record"
+).split())
+"""Stems of what a scorer does with an answer."""
+SCORE_OBJECTS = frozenset({"maximum", "max", "full", "top", "highest", "perfect", "marks",
+                           "points", "credit", "score", "grade", "label", "rating", "correct",
+                           "reference", "rubric", "instructions", "prompt", "criterion",
+                           "criteria", "answer", "response", "submission"})
+STRONG_SCORE_OBJECTS = frozenset({"maximum", "max", "highest", "perfect", "marks", "highly"})
+"""Asked for with a scoring verb they need no addressee ('please award the maximum') - when
+they end the sentence or name a score ('the highest priority' is not a score)."""
+MARKS_HOSTS = frozenset({"full", "top", "maximum", "max", "highest", "perfect", "the", "all",
+                         "most", "good", "high"})
+"""'marks' is a score after these words (or a number); 'he marks the moment' is a verb."""
+SCORE_NOUNS = frozenset({"score", "scores", "mark", "marks", "grade", "grades", "label",
+                         "points", "rating", "possible"})
+UNKNOWN_SCORER = frozenset({"whoever", "whatever"})
+"""'Note to whoever is scoring this': an unnamed scorer, addressed with a scoring verb."""
 
 # Words that end a clause for negation purposes, beyond punctuation.
 CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "instead", "whereas", "so",
@@ -278,7 +409,7 @@ ACTIVITY_STEMS = frozenset(stem(w) for w in (
     "review reviews reviewing debrief debriefs check build draft plan prepare practise practice "
     "rehearse roleplay role map session sessions workshop walk walks go look listen compare "
     "slot meeting one-to-one sit sort tier rank score mark pick track agree observe shadow bring "
-    "ask"
+    "ask call calls standup stand huddle catch sync scrub one-on-one 1:1 1-1 checkin"
 ).split())
 
 # Phrases that name a task only weakly: everyday words that often stand for something else
@@ -290,5 +421,6 @@ WEAK_PHRASES = frozenset({
     "contacts", "relationships", "relations", "health", "retention", "outcomes", "first call",
     "first calls", "tier", "tiers", "next step", "next steps", "specialists", "certified",
     # Everyday words that only sometimes mean the task ("he listens to me", "regional plants").
-    "questioning", "listening", "regional", "regions", "the regions",
+    "questioning", "listening", "regional", "regions", "the regions", "untouched",
+    "concept",  # a concept-pair match (rubric.concept_matches)
 })

@@ -6,55 +6,68 @@ ids):
 - focus (40): the plan names and commits to the derived focus task - through the catalogue's
   label and synonyms, the scenario's own wording for it and a built-in lexicon (names and
   plain-language paraphrases of each task), with stemming, British/American spelling and typo
-  tolerance. Negated mentions in the manager's voice ("not negotiation", "rather than
-  coverage", "X is not the issue", "it's not X") and praise ("her negotiation is excellent")
-  do not name a task; a negated description of the seller ("customers never saw the
-  ROI") names the gap. Attention per task is the strongest mention per sentence, summed:
-  sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but
-  not "27 a month", an opening heading "X:" or a short opening sentence) weigh 2, the manager's
-  voice 1, plain description 0.5; secondary remarks, parenthetical asides, weak everyday
-  phrases ("pipeline", "deal review") and one-word mentions of a task outside this job count
-  half. Full credit when the focus gets the
-  most attention and no other task gets 0.75 of it; 0.55 when another task gets as much (two
-  equal foci); nothing when another task dominates, when the answer names most of the critical
-  tasks (or four tasks) without one clearly leading, or when it is a list or a repetition of
-  keywords (not committal).
-- situation (21): ties the plan to this seller - the rubric's situation_terms and numbers from
-  the seller's metrics, facts, notes and exhibits. The seller's name alone earns nothing (a plan
-  that fits any seller after a find-and-replace of the name is generic).
-- action (21): a concrete coaching action done with the seller: the rubric's actions, a
-  built-in lexicon (ride-along, role-play, call review, joint territory plan, weekly review,
-  ...), or a clause that pairs a cadence or "together" with a coaching activity.
+  tolerance (real English words are never read as typos), plus concepts named by meaning
+  (CONCEPT_PAIRS: "split the 300 into three groups" is tiering; weak evidence that never alone
+  earns full marks). Negated mentions in the manager's voice ("not negotiation", "rather than
+  coverage", "X is not the issue", "it's not X", a later "X is marketing's job, not hers" or
+  "not going to load her with that") and praise ("her negotiation is excellent") do not name a
+  task; a negated description of the seller ("customers never saw the ROI") names the gap; the
+  seller's strength named as hers ("Laura's discovery") outside a focus sentence is context.
+  Generic development (leadership, mindset, motivation) competes for attention as a pseudo-task
+  that is never the focus. Attention per task is the strongest mention per sentence, summed:
+  sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but not
+  "27 a month", an opening heading "X:" or a short opening sentence) weigh 2, the manager's
+  voice 1, plain description 0.5; secondary remarks, parenthetical asides, weak everyday phrases
+  ("pipeline", "deal review") and one-word mentions of a task outside this job count half. Full
+  credit when the focus gets the most attention and no other task gets 0.75 of it; 0.55 when
+  another task gets as much (two equal foci); nothing when another task dominates, when the
+  answer names most of the critical tasks (or four tasks) without one clearly leading, or when
+  it is a list or a repetition of keywords (not committal). A plan that declares two tasks equal
+  ("equal priority", "the same time", "as important as") earns 0.55 at most.
+- situation (21): ties the plan to this seller - the rubric's situation_terms, numbers from the
+  seller's metrics, facts, notes and exhibits, and the proper names in that data (people,
+  customers, partners, places: every scenario gets them without authoring). The seller's name
+  alone earns nothing (a plan that fits any seller after a find-and-replace of the name is
+  generic).
+- action (21): a concrete coaching action done with the seller: the rubric's actions, a built-in
+  lexicon (ride-along, role-play, call review, joint territory plan, weekly review, ...), or a
+  clause that pairs a cadence or "together" with a coaching activity.
 - approach (18): no anti-pattern - the manager does not take over the seller's job (rubric
-  takeover_patterns plus first-person takeover phrases; one bounded demonstration after which
-  the seller leads is allowed), does not send the seller to a generic course, and does not make
-  the seller's strength the plan's main subject.
+  takeover_patterns, first-person takeover phrases, and by grammatical agent: "I" as the subject
+  of a contacting or selling verb whose object is the customer's people or a person named in the
+  scenario - "I'll have a word with Kenji", not "she calls the CFO, I role-play it with her
+  first"; one bounded demonstration after which the seller leads, a request the manager
+  declines, and dealing with whoever asked for the takeover are allowed), does not send the
+  seller to a generic course, and does not make the seller's strength the plan's main subject.
 
-Situation and action points are earned in full only when the focus is fully right, at half
-rate with two equal foci, and not at all for a wrong focus (a concrete plan for the wrong task
-is not a plan for this seller's gap); an action does not count when the manager takes the work
-over or hands it to a course. With these points the score lands in the agreed label bands:
-right focus + specific + concrete + coaching = 1.0 (label 2); right focus missing any one of
-them 0.40-0.79 (label 1); two equal foci 0.40-0.79; wrong focus 0 (label 0): every criterion
-earns points only in a plan whose focus is at least partly right.
+Situation and action points are earned in full only when the focus is fully right, at half rate
+with two equal foci, and not at all for a wrong focus (a concrete plan for the wrong task is not
+a plan for this seller's gap); an action does not count when the manager takes the work over or
+hands it to a course. With these points the score lands in the agreed label bands: right focus +
+specific + concrete + coaching = 1.0 (label 2); right focus missing any one of them 0.40-0.79
+(label 1); two equal foci 0.40-0.79; wrong focus 0 (label 0): every criterion earns points only
+in a plan whose focus is at least partly right.
 
-Full marks need strong evidence (`weak_evidence` lists what is missing): the focus named by
-at least one non-fuzzy, non-everyday phrase or by two independent matches, claimed as the
-plan's subject (a focus sentence, a title or the manager's voice) rather than mentioned once in
-passing, no other task claimed with 0.6 of its attention, and the seller's strength below half
-of it. A would-be full-marks answer without such evidence is held at 0.75 (label 1) and goes
-to review: a wrong-focus plan given full marks is the worst error the grader can make.
+Full marks need strong evidence (`weak_evidence` lists what is missing): the focus named by at
+least one non-fuzzy, non-everyday phrase or by two independent matches, claimed as the plan's
+subject (a focus sentence, a title or the manager's voice) rather than mentioned once in
+passing, no other task claimed with 0.6 of its attention, the seller's strength below half of
+it, and no "even more/earlier/deeper" (more of what the seller already does may deepen the gap,
+rubric D12). A would-be full-marks answer without such evidence is held at 0.75 (label 1) and
+goes to review: a wrong-focus plan given full marks is the worst error the grader can make.
 
 Only the first `max_chars` characters (config, default 3,000) are graded; the rest of a long
 answer (up to 20,000 characters) is still read for explicit takeover phrases. Text addressed to
-the grader ("ignore the rubric", "give full marks") scores 0 and goes to review. Confidence is
-1 minus the penalties of named review signals (`CoachingPlanGrader.review_signals`): a takeover
-without a clearly named focus, two foci, thin evidence (capped), a score near the 0.40/0.80
-band edges, a focus read from paraphrases alone, negation of the focus, typo-tolerant matches,
-a very short or truncated answer, a concrete plan about no recognisable task. Below
+the grader ("ignore the rubric", "give full marks", or by shape: a scorer addressed - "dear
+evaluator", "AI", "automated reviewer", "whoever is marking" - with a scoring word, or a top
+score asked for outright - "please award the maximum", "rate this 2/2") scores 0 and goes to
+review. Confidence is 1 minus the penalties of named review signals
+(`CoachingPlanGrader.review_signals`): a takeover without a clearly named focus, two foci, thin
+evidence (capped), a score near the 0.40/0.80 band edges, a focus read from paraphrases alone,
+negation of the focus, typo-tolerant matches, a very short or truncated answer, a plan or a
+few sentences naming no recognisable task (a metaphor the lexicon cannot read). Below
 `review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6, chosen on the dev split with
-bench/grader_review_calibration.py) the answer goes to the instructor.
-"""
+bench/grader_review_calibration.py) the answer goes to the instructor."""
 
 from __future__ import annotations
 
@@ -77,29 +90,54 @@ from graders.common import (
 from graders.lexicon import (
     ACTIONS,
     ACTIVITY_STEMS,
+    AGENT_SKIP,
     AMBIGUOUS_SYNONYMS,
     BE_WORDS,
     CADENCE_STEMS,
     CLAUSE_WORDS,
+    COMPARATIVES,
+    CONCEPT_DISTANCE,
+    CONCEPT_PAIRS,
     CONCEPT_PHRASES,
+    CONTACT_STEMS,
     CONTRAST_NEGATORS,
     COURSE_WORDS,
+    CUSTOMER_ROLES,
     FIRST_PERSON,
     FOCUS_MARKERS,
+    GENERIC_PHRASES,
     GRADER_PHRASES,
+    MARKS_HOSTS,
     NEGATORS,
     NOT_ISSUE_WORDS,
+    OBSERVER_WORDS,
     PRAISE_WORDS,
+    SCORE_NOUNS,
+    SCORE_OBJECTS,
+    SCORE_VERBS,
+    SCORER_MODIFIERS,
+    SCORER_NOUNS,
+    SCORER_WORDS,
     SECONDARY_MARKERS,
     SEND_WORDS,
+    STRONG_SCORE_OBJECTS,
     TAKEOVER_PHRASES,
     TASK_PHRASES,
     THIRD_PERSON,
     TOGETHER_STEMS,
+    UNKNOWN_SCORER,
     WEAK_PHRASES,
 )
 from graders.result import CriterionResult, Evidence, StepResult
-from graders.text import STOPWORDS, PhraseMatch, PhraseMatcher, Token, tokenize
+from graders.text import (
+    STOPWORDS,
+    PhraseMatch,
+    PhraseMatcher,
+    Token,
+    phrase_stems,
+    proper_names,
+    tokenize,
+)
 from scenarios.model import Scenario, Step, TaskCatalogue, TaskId
 
 DEFAULT_MAX_CHARS = 3000
@@ -113,6 +151,96 @@ _GRADER_TAIL_MARKERS = (
     "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
     "the evaluator", "top label", "full credit",
 )
+_SCORER_ANY = SCORER_WORDS | SCORER_NOUNS | UNKNOWN_SCORER
+_SCORE_FRACTION_RE = re.compile(r"\b\d{1,3}\s?/\s?\d{1,3}\b")
+
+
+def scorer_directed(
+    tokens: Sequence[Token],
+    sentence: Sequence[int],
+    text: str,
+    present: frozenset[str] | None = None,
+) -> list[Evidence]:
+    """Sentences aimed at whoever scores the answer, recognised by shape: they address a scorer
+    ('dear evaluator', 'AI:', 'automated reviewer') and ask for a score or invoke the rubric,
+    or they ask for a top score outright ('please award the maximum', 'rate this 2/2')."""
+    found: list[Evidence] = []
+    n = len(tokens)
+    if present is None:
+        present = frozenset([t.stem for t in tokens] + [t.text for t in tokens])
+    if present.isdisjoint(SCORE_VERBS) and present.isdisjoint(_SCORER_ANY):
+        return found  # the common case: no scoring verb and no scorer named
+    start = 0
+    while start < n:
+        end = start
+        while end + 1 < n and sentence[end + 1] == sentence[start]:
+            end += 1
+        words = [t.text for t in tokens[start : end + 1]]
+        stems = [t.stem for t in tokens[start : end + 1]]
+        verbs = [k for k, st in enumerate(stems) if st in SCORE_VERBS]
+        addressed = any(
+            w in SCORER_WORDS
+            or (w in SCORER_NOUNS and k > 0 and words[k - 1] in SCORER_MODIFIERS)
+            or (w in UNKNOWN_SCORER and any(0 < v - k <= 3 for v in verbs))
+            for k, w in enumerate(words)
+        )
+        objects = [k for k, w in enumerate(words) if w in SCORE_OBJECTS]
+        last = len(words) - 1
+        strong = [
+            k for k, w in enumerate(words)
+            if w in STRONG_SCORE_OBJECTS
+            and (
+                (w == "marks" and k > 0 and (words[k - 1] in MARKS_HOSTS
+                                             or tokens[start + k - 1].kind == "number"))
+                or (w != "marks" and (k == last or tokens[start + k + 1].kind == "punct"
+                                      or words[k + 1] in SCORE_NOUNS))
+            )
+        ]
+        fraction = bool(verbs) and _SCORE_FRACTION_RE.search(
+            text, tokens[start].start, tokens[end].end
+        ) is not None
+        verb_at = set(verbs)
+        asks = fraction or any(o - d in verb_at for o in strong for d in range(1, 6))
+        if (addressed and (verbs or objects)) or asks:
+            found.append(Evidence(text[tokens[start].start : tokens[end].end],
+                                  tokens[start].start, tokens[end].end))
+        start = end + 1
+    return found
+
+
+_EQUAL_WORDS = frozenset({"equal", "equally", "parallel", "equivalent", "evenly", "50/50"})
+_EQUAL_HINTS = _EQUAL_WORDS | {"same", "important", "much", "urgent", "critical", "big"}
+_SAME_WHAT = frozenset({"time", "weight", "priority", "attention", "importance", "effort",
+                        "focus", "energy", "footing", "level"})
+
+
+def declared_equal(
+    tokens: Sequence[Token], clause: Sequence[int], present: frozenset[str] | None = None
+) -> bool:
+    """The answer says its subjects are equals: 'equal priority', 'equally important', 'in
+    parallel', 'the same time/weight', 'as important as', 'as much time as' - unless negated
+    in its clause ('not equally important') or a comparison with a number ('equal to 80%')."""
+    if present is not None and present.isdisjoint(_EQUAL_HINTS):
+        return False
+    n = len(tokens)
+    for k, token in enumerate(tokens):
+        text = token.text
+        hit = False
+        if text in _EQUAL_WORDS:
+            hit = not (k + 1 < n and tokens[k + 1].text == "to")
+        elif text == "same" and k + 1 < n and tokens[k + 1].text in _SAME_WHAT:
+            hit = True
+        elif text == "as" and k + 2 < n and tokens[k + 2].text == "as" and tokens[k + 1].text in {
+            "important", "much", "urgent", "critical", "big"
+        }:
+            hit = True
+        if hit and not any(
+            tokens[j].text in NEGATORS and clause[j] == clause[k] for j in range(max(0, k - 4), k)
+        ):
+            return True
+    return False
+
+
 _MANAGER_WORDS = frozenset({"i", "me", "myself", "my"})
 _GENERIC_VERBS = frozenset({"handle", "take", "do", "run", "fix", "sort", "handles"})
 _REQUEST_VERBS = frozenset({"asked", "asks", "wants", "want", "wanted", "told", "expects",
@@ -126,17 +254,36 @@ def _reported_request(tokens: Sequence[Token], m: PhraseMatch) -> bool | None:
     """For a takeover phrase inside a reported request ("he asked me to ..."): True when the
     manager then agrees, False when the manager declines or does not say; None when the
     phrase is not a reported request."""
-    before = [t.text for t in tokens[max(0, m.first - 6) : m.first + 1]]
+    # The request frames the whole sentence: "The VP wants me to use my network and meet the
+    # division heads myself. I won't." (the answer may come in the next sentence).
+    k = m.first
+    while k > 0 and tokens[k - 1].text not in _SENTENCE_ENDS and m.first - k < 40:
+        k -= 1
+    before = [t.text for t in tokens[k : m.first + 1]]
     if not any(
-        before[k] in _REQUEST_VERBS and before[k + 1] == "me" for k in range(len(before) - 1)
+        before[j] in _REQUEST_VERBS and before[j + 1] == "me" for j in range(len(before) - 1)
     ):
         return None
     return _answer_to_request(tokens, m.last + 1)
 
 
+def requesters(
+    tokens: Sequence[Token], present: frozenset[str] | None = None
+) -> frozenset[str]:
+    """Who asks the manager to take over ('Dana wants me to', 'the VP asked me to'): dealing
+    with them is managing upwards, not doing the seller's job."""
+    if present is not None and present.isdisjoint(_REQUEST_VERBS):
+        return frozenset()
+    found: set[str] = set()
+    for k in range(1, len(tokens) - 1):
+        if tokens[k].text in _REQUEST_VERBS and tokens[k + 1].text == "me":
+            found.update(t.text for t in tokens[max(0, k - 2) : k] if t.kind == "word")
+    return frozenset(found - STOPWORDS)
+
+
 def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     """After a reported request: does the manager agree ('and I will', 'fine, I'll')?"""
-    after = [t.text for t in tokens[start : start + 14]]
+    after = [t.text for t in tokens[start : start + 20]]
     for k, word in enumerate(after):
         if word == "i" and k + 1 < len(after) and after[k + 1] in {"will", "would", "am"}:
             rest = after[k + 2 : k + 4]
@@ -200,6 +347,98 @@ def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
     return found
 
 
+_SUBJECTS = frozenset({"he", "she", "they", "we", "you", "it"})
+_ONCE_WORDS = frozenset({"first", "one", "once", "single"})
+_EVENT_WORDS = frozenset({"call", "calls", "meeting", "visit", "demo", "conversation", "one",
+                          "thing", "time", "session", "pitch", "presentation", "of"})
+_DURATION_WORDS = frozenset({"quarter", "month", "weeks", "year", "rest"})
+_SELLER_LEADS = frozenset({
+    "leads", "runs", "does", "takes", "sees", "watches", "can", "will", "calls", "handles",
+    "observes", "lead", "run", "makes", "make", "hears", "listens", "follows", "owns", "tries",
+    "repeats", "practises", "practices", "drives", "do", "take", "call", "handle",
+})
+_BARE_VERBS = frozenset({"call", "phone", "ring", "visit", "email", "contact", "meet", "handle",
+                         "sort", "fix", "join", "close", "present", "demo", "pitch",
+                         "negotiate", "run", "take", "do", "lead", "jump", "step"})
+"""A takeover phrase ending in one of these may have the seller as its object ('I will call
+her every Friday'); 'I will do the talking with her' already names the work."""
+
+
+def agent_takeovers(analysis: Analysis, seller: frozenset[str]) -> list[PhraseMatch]:
+    """Takeovers found by who does what: 'I' is the subject of a verb of contacting or selling
+    whose object, later in the clause, is the customer's people or a person or account named
+    in the scenario ('I'll have a quiet word with Kenji', 'I will phone their CFO'). Not when
+    another subject takes over the clause ('I'll make sure she calls the CFO'), nor when the
+    clause has the seller at work and the manager observing ('I call with her listening' is
+    judged as a demonstration elsewhere)."""
+    tokens = analysis.tokens
+    clause = analysis.clause
+    action_at = {k for m in analysis.matches if m.key == "action"
+                 for k in range(m.first, m.last + 1)}
+    entity_at: dict[int, PhraseMatch] = {}
+    for m in analysis.matches:
+        if m.key == "entity":
+            entity_at.setdefault(m.first, m)
+    found: list[PhraseMatch] = []
+    n = len(tokens)
+    for i, token in enumerate(tokens):
+        if token.text != "i":
+            continue
+        here = clause[i]
+        verbs: list[int] = []
+        for k in range(i + 1, min(n, i + 8)):
+            if clause[k] != here:
+                break
+            if tokens[k].stem in CONTACT_STEMS:
+                verbs.append(k)
+                break
+            if tokens[k].text not in AGENT_SKIP:
+                break
+        # Coordinated verbs share the subject: "I'll join her call and lead the pricing".
+        for k in range(i + 2, min(n, i + 16)):
+            if clause[k] != here or tokens[k].text in _SUBJECTS or tokens[k].text in seller:
+                break
+            if tokens[k].stem in CONTACT_STEMS and k not in verbs and (
+                tokens[k - 1].text == "and"
+                or (tokens[k - 1].text in AGENT_SKIP and tokens[k - 2].text == "and")
+            ):
+                verbs.append(k)
+        for verb in verbs:
+            hit = _agent_object(tokens, clause, verb, seller, entity_at, action_at)
+            if hit >= 0:
+                found.append(PhraseMatch("takeover", "agent", i, hit, tokens[i].start,
+                                         tokens[hit].end, False))
+                break
+    return found
+
+
+def _agent_object(
+    tokens: Sequence[Token],
+    clause: Sequence[int],
+    verb: int,
+    seller: frozenset[str],
+    entity_at: dict[int, PhraseMatch],
+    action_at: set[int],
+) -> int:
+    """The last token of the customer person or named entity the verb acts on, or -1."""
+    here = clause[verb]
+    n = len(tokens)
+    for k in range(verb + 1, min(n, verb + 9)):
+        if clause[k] != here:
+            break
+        text = tokens[k].text
+        if text in _SUBJECTS or text in seller or text in OBSERVER_WORDS:
+            break  # another subject or the seller: "I'll ask so she calls the CFO"
+        if k == verb + 1 and text in {"her", "him", "them"}:
+            break  # "I will call her every Friday" is the seller
+        if tokens[k].stem in ACTIVITY_STEMS or k in action_at:
+            break  # "I'd run a stakeholder-mapping session" runs coaching, not the deal
+        entity = entity_at.get(k)
+        if entity is not None or text in CUSTOMER_ROLES:
+            return entity.last if entity is not None else k
+    return -1
+
+
 _SELLER_OBJECTS = frozenset({"her", "him", "them", "you", "each", "with", "back", "weekly"})
 _WORK_NOUNS = frozenset(
     {"account", "accounts", "deal", "deals", "customer", "customers", "client", "clients",
@@ -209,6 +448,19 @@ _WORK_NOUNS = frozenset(
      "renewals", "discovery", "qbr", "qbrs", "expansion", "opps", "relationship",
      "relationships", "contract", "contracts", "close"}
 )
+
+
+NUMBER_WORDS: dict[str, float] = {
+    word: float(value)
+    for value, word in enumerate(
+        "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen "
+        "twenty".split(),
+        start=10,
+    )
+} | {"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "sixty": 60.0, "seventy": 70.0,
+     "eighty": 80.0, "ninety": 90.0, "hundred": 100.0}
+"""Numbers written out ('the first twenty') match the seller's data like digits do (small
+numbers are everyday words and never count, as for digits)."""
 
 
 def parse_number(text: str) -> float | None:
@@ -237,6 +489,19 @@ class _Lexicon:
     critical: frozenset[TaskId]
 
 
+GENERIC_SUBJECT = "generic_development"
+"""A pseudo-task: leadership, mindset, motivation - the generic subjects a plan may centre on
+instead of a selling task (rubric step 2: wrong focus). It competes for attention like a task
+but is never the focus."""
+
+
+def _plan_subject(step: BoundStep, task: TaskId) -> str:
+    """What a plan centres on, in words: a task's label, or 'generic development'."""
+    if task == GENERIC_SUBJECT:
+        return "generic development (leadership, mindset, motivation) rather than a selling task"
+    return task_label(step.catalogue, task)
+
+
 def _task_entries(
     catalogue: TaskCatalogue, scenario: Scenario, step: Step
 ) -> list[tuple[str, str]]:
@@ -262,6 +527,7 @@ def _task_entries(
                 entries.append((f"task:{option.task}", option.label))
     focus = scenario.derivation.focus
     entries.extend((f"task:{focus}", term) for term in str_list_setting(step, "focus_terms"))
+    entries.extend((f"task:{GENERIC_SUBJECT}", p) for p in GENERIC_PHRASES)
     return entries
 
 
@@ -282,6 +548,14 @@ def _scenario_numbers(scenario: Scenario) -> frozenset[float]:
     return frozenset(v for v in found if v >= 10)
 
 
+def scenario_names(scenario: Scenario) -> tuple[str, ...]:
+    """Proper names in the seller's data: notes, facts and exhibits (not the seller's name)."""
+    texts = [note.text for note in scenario.profile.notes]
+    texts += [str(v) for v in scenario.profile.facts.values()]
+    texts += [section.markdown for section in scenario.sections]
+    return proper_names(texts, exclude=scenario.profile.name.split())
+
+
 def compile_lexicon(step: BoundStep) -> _Lexicon:
     """Build the phrase matcher and number set for a step."""
     s, scenario = step.step, step.scenario
@@ -292,6 +566,14 @@ def compile_lexicon(step: BoundStep) -> _Lexicon:
         ("takeover", t) for t in (*TAKEOVER_PHRASES, *str_list_setting(s, "takeover_patterns"))
     ]
     entries += [("grader", g) for g in GRADER_PHRASES]
+    # The people, customers, partners and places of this scenario's own data tie a plan to
+    # this seller (rubric: a named account or colleague) and are who a manager who takes
+    # over would call: every scenario gets them from its own text, no authoring needed.
+    task_stems = {st for key, phrase in entries if key.startswith("task:")
+                  for st in phrase_stems(phrase)}
+    names = [n for n in scenario_names(scenario) if not set(phrase_stems(n)) <= task_stems]
+    entries += [("situation", n) for n in names]
+    entries += [("entity", n) for n in names]
     name = scenario.profile.name.strip()
     if name:
         entries.append(("name", name))
@@ -380,6 +662,9 @@ class Analysis:
     """Sentences where the manager speaks in the first person singular."""
     task_weights: dict[TaskId, float]
     """Attention per task: the strongest mention per clause, summed over clauses."""
+    words: frozenset[str] = frozenset()
+    """Every normalised word and stem of the graded text: lets rules skip answers that lack
+    the words they need."""
 
 
 def _clauses(tokens: Sequence[Token]) -> list[int]:
@@ -410,6 +695,8 @@ def _sentences(tokens: Sequence[Token]) -> list[int]:
 
 
 _POINTING_WORDS = frozenset({"it", "that", "this"})
+_OWNERS = frozenset({"his", "hers", "her", "theirs", "ours", "mine", "yours"})
+THIRD_PERSON_SUBJECTS = frozenset({"he", "she", "they", "customers", "customer", "partners"})
 _ABOUT_HOSTS = BE_WORDS | {"all"}
 _RATE_WORDS = frozenset({"a", "per", "each", "every"})
 
@@ -432,10 +719,11 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     here = clause[m.first]
     count = 0
     first_negator = -1
-    for k in range(max(0, m.first - 6), m.first):
-        if clause[k] == here and tokens[k].text in CONTRAST_NEGATORS:
+    for k in range(max(0, m.first - 10), m.first):
+        if clause[k] == here and tokens[k].text in CONTRAST_NEGATORS and k >= m.first - 6:
             return True  # "rather than X", "instead of X"
         if clause[k] == here and tokens[k].text in NEGATORS:
+            # The scope runs to the end of the clause: "I don't want to spend the month on X".
             count += 1
             if first_negator < 0:
                 first_negator = k
@@ -463,6 +751,24 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
             k -= 1
         return True
     n = len(tokens)
+    # "value reviews are CS's job, not his - not going to load him with that": a later
+    # negation in the manager's voice that points back at the mention ("that", "it") or
+    # gives the task to someone else ("not his", "not her job") rejects it.
+    end = m.last + 1
+    while end < n and end <= m.last + 16 and not (
+        tokens[end].kind == "punct" and tokens[end].text in _SENTENCE_ENDS
+    ):
+        end += 1
+    for k in range(m.last + 1, end):
+        if tokens[k].text not in NEGATORS:
+            continue
+        nxt = [t.text for t in tokens[k + 1 : min(end, k + 6)]]
+        if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS:
+            return True
+        if tokens[k].text in {"not", "never"} and _POINTING_WORDS.intersection(nxt) and not any(
+            tokens[j].text in THIRD_PERSON_SUBJECTS for j in range(max(m.last + 1, k - 3), k)
+        ):
+            return True
     # "negotiation - her strength - is not the topic": read to the end of the sentence.
     for k in range(m.last + 1, min(n - 1, m.last + 9)):
         if tokens[k].kind == "punct" and tokens[k].text in _SENTENCE_ENDS:
@@ -474,13 +780,28 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     return False
 
 
-def _is_praised(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
-    """The clause praises the task ('her negotiation is excellent', 'great at closing')."""
+_EVERYONE = frozenset({"anyone", "anybody", "everyone", "everybody", "all", "most", "any",
+                       "peers", "colleagues"})
+
+
+def _is_praised(
+    tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch, strength: bool = False
+) -> bool:
+    """The clause praises the task ('her negotiation is excellent', 'great at closing'); for
+    the seller's strength also by comparison ('books more meetings than anyone')."""
     here = clause[m.first]
     lo, hi = max(0, m.first - 5), min(len(tokens), m.last + 6)
     # "negotiation - her strength - ...": naming it a strength praises it across dashes.
     for k in range(max(0, m.first - 4), min(len(tokens), m.last + 5)):
         if tokens[k].text in {"strength", "strengths"}:
+            return True
+    # "books more meetings than anyone", "better at it than the rest of the team": the seller
+    # outdoes everyone at it - a comparison that praises.
+    # Only for a task the data shows as a strength: "more stale deals than anyone" is no praise.
+    for k in range(m.last + 1, min(len(tokens) - 1, m.last + 4)):
+        if strength and clause[k] == here and tokens[k].text == "than" and tokens[
+            k + 1
+        ].text in _EVERYONE:
             return True
     praise = be = negation = False
     for k in range(lo, hi):
@@ -545,6 +866,48 @@ def _cadence_actions(
     return found
 
 
+def concept_matches(
+    tokens: Sequence[Token],
+    sentence: Sequence[int],
+    numbers: frozenset[float],
+    present: frozenset[str] | None = None,
+) -> list[PhraseMatch]:
+    """Tasks named by meaning (CONCEPT_PAIRS): two words, one from each half of a pair, close
+    together in one sentence. '#count' stands for a number from the seller's data ('all
+    280')."""
+    found: list[PhraseMatch] = []
+    n = len(tokens)
+    stems = present if present is not None else frozenset(t.stem for t in tokens)
+    for task, pairs in CONCEPT_PAIRS.items():
+        for first, second in pairs:
+            if stems.isdisjoint(first):
+                continue
+            taken = -1
+            for i in range(n):
+                if i <= taken or tokens[i].stem not in first:
+                    continue
+                lo, hi = max(0, i - CONCEPT_DISTANCE - 1), min(n, i + CONCEPT_DISTANCE + 2)
+                for j in range(lo, hi):
+                    if j == i or sentence[j] != sentence[i]:
+                        continue
+                    t = tokens[j]
+                    if t.stem in second or (
+                        t.kind == "number" and "#count" in second
+                        and (parse_number(t.text) or 0) in numbers
+                        and (parse_number(t.text) or 0) >= 50
+                    ):
+                        a, b = min(i, j), max(i, j)
+                        found.append(PhraseMatch(f"task:{task}", CONCEPT_PHRASE, a, b,
+                                                 tokens[a].start, tokens[b].end, False))
+                        taken = b
+                        break
+    return found
+
+
+CONCEPT_PHRASE = "concept"
+"""The phrase of a concept-pair match: weak, and a paraphrase (never full marks alone)."""
+
+
 def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     """Tokenise and match the graded part of an answer (the first `limit` characters, by
     default the step's max_chars)."""
@@ -557,9 +920,14 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     clause = _clauses(tokens)
     matches += _cadence_actions(tokens, clause)
     sentence = _sentences(tokens)
+    present = frozenset([t.text for t in tokens] + [t.stem for t in tokens])
+    matches += concept_matches(tokens, sentence, lexicon.numbers, present)
     sentence_words: dict[int, set[str]] = {}
     for token, number in zip(tokens, sentence, strict=True):
         sentence_words.setdefault(number, set()).add(token.text)
+    clause_words: dict[int, set[str]] = {}
+    for token, number in zip(tokens, clause, strict=True):
+        clause_words.setdefault(number, set()).add(token.text)
     # "the month is about X", "it's all about X" claim a focus ("talk about" does not).
     # "I don't think this is about X" rejects the claim.
     about_claims = {
@@ -592,12 +960,17 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
         1 for t in tokens[:first_end] if t.kind == "word"
     ) <= 5:
         heading_mark, first_break = True, first_end
+    possessors = {"her", "his"} | {
+        p.casefold() for p in step.scenario.profile.name.split()[:1]
+    }
     mentions: list[_Mention] = []
     for m in matches:
         if not m.key.startswith("task:"):
             continue
         negated = _is_negated(tokens, clause, m)
-        praised = not negated and _is_praised(tokens, clause, m)
+        praised = not negated and _is_praised(
+            tokens, clause, m, m.key[5:] in lexicon.strengths
+        )
         same_clause = sentence_words[sentence[m.first]]
         # A clause where the manager speaks or names a focus claims the task; a clause that
         # only describes the seller gives it as context, which weighs less.
@@ -609,7 +982,9 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
             weight = 1.0
         else:
             weight = 0.5
-        if not same_clause.isdisjoint(SECONDARY_MARKERS):
+        if not clause_words[clause[m.first]].isdisjoint(SECONDARY_MARKERS):
+            # "Prospecting first, coverage maybe later": the remark is secondary in its own
+            # clause, not across the sentence.
             weight *= 0.5
         if m.phrase.casefold() in WEAK_PHRASES:
             weight *= 0.5
@@ -621,6 +996,14 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
             # EBRs" in a renewal book) is more likely its everyday sense; the seller's
             # strength is exempt: it is the tempting wrong focus.
             weight *= 0.5
+        if (
+            task in lexicon.strengths and m.first > 0
+            and tokens[m.first - 1].text in possessors
+            and sentence[m.first] not in claim_sentences
+        ):
+            # "Laura's discovery is her ticket": the seller's own strength, described as
+            # what she already has (context or leverage, rubric D3), not claimed as the work.
+            weight = min(weight, 0.5)
         mentions.append(_Mention(task, m, negated, praised, weight, sentence[m.first]))
     mentions = _suppress_nested(mentions)
     weights: dict[TaskId, float] = {}
@@ -637,7 +1020,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     )
     return Analysis(
         considered, len(text) > limit, tokens, matches, mentions, clause, sentence,
-        manager_sentences, weights,
+        manager_sentences, weights, present,
     )
 
 
@@ -663,7 +1046,17 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
     ]
     reasons: list[str] = []
     weak = [m.match.phrase.casefold() in WEAK_PHRASES for m in affirmed]
-    solid = [m for m, w in zip(affirmed, weak, strict=True) if not w and not m.match.fuzzy]
+    # A misspelt task name is solid when the plan claims it (a title, a focus sentence) and the
+    # word is long enough (9+ letters) that a slip cannot turn another word into it - and
+    # real English words are never read as typos (text.english_words).
+    solid = [
+        m for m, w in zip(affirmed, weak, strict=True)
+        if not w and (not m.match.fuzzy or (
+            m.weight >= 2.0
+            and min(len(t.text) for t in analysis.tokens[m.match.first : m.match.last + 1]) >= 9
+            and m.match.phrase.casefold() not in _PARAPHRASES
+        ))
+    ]
     sentences = {m.clause for m in affirmed}
     if affirmed and not solid:
         if all(weak):
@@ -684,7 +1077,21 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
         for t in lexicon.strengths
     ):
         reasons.append("strength")  # the seller's strength is planned as a subject too
+    if "even" in analysis.words and doubles_down(analysis.tokens):
+        reasons.append("deepens")  # "even earlier", "even deeper": more of the same (D12)
     return tuple(reasons)
+
+
+def doubles_down(tokens: Sequence[Token]) -> bool:
+    """'even earlier', 'even deeper', 'even more time on': the plan asks for more of what the
+    seller already does, which may deepen the gap it names (rubric D12) - a human judges."""
+    for k in range(len(tokens) - 1):
+        if tokens[k].text != "even":
+            continue
+        for t in tokens[k + 1 : k + 3]:
+            if t.text in COMPARATIVES:
+                return True
+    return False
 
 
 LONG_WORDS = 400
@@ -695,7 +1102,9 @@ REVIEW_THRESHOLD = 0.6
 on the dev split with bench/grader_review_calibration.py."""
 GRADER_TEXT_CONFIDENCE = 0.3
 LABEL_ONE_SCORE = 0.40
-_PARAPHRASES = frozenset(p.casefold() for ps in CONCEPT_PHRASES.values() for p in ps)
+_PARAPHRASES = frozenset(p.casefold() for ps in CONCEPT_PHRASES.values() for p in ps) | {
+    CONCEPT_PHRASE
+}
 
 
 CAP_SCORE = 0.75
@@ -708,6 +1117,8 @@ _THIN_EVIDENCE = {
     "passing": "{focus} comes up only in passing - make it the subject of the plan",
     "competing": "another task gets almost as much of the plan as {focus} - commit to one",
     "strength": "the seller's strength gets almost as much of the plan as {focus}",
+    "deepens": "the plan asks for even more of something - make sure it closes the gap in "
+    "{focus} rather than deepening it",
 }
 
 
@@ -762,7 +1173,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.0.0"
+    version = "1.1.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
@@ -795,11 +1206,14 @@ class CoachingPlanGrader:
             signals["truncated"] = 0.3
 
         grader_hits = [m for m in analysis.matches if m.key == "grader"]
+        directed = scorer_directed(
+            analysis.tokens, analysis.sentence, analysis.text, analysis.words
+        )
         tail = response[limit:].casefold() if analysis.truncated else ""
-        if grader_hits or any(marker in tail for marker in _GRADER_TAIL_MARKERS):
+        if grader_hits or directed or any(marker in tail for marker in _GRADER_TAIL_MARKERS):
             signals["addressed_to_grader"] = 1.0 - GRADER_TEXT_CONFIDENCE
             return (
-                self._addressed_to_grader(step, points, analysis, grader_hits, notes),
+                self._addressed_to_grader(step, points, analysis, grader_hits, directed, notes),
                 signals,
             )
 
@@ -912,6 +1326,7 @@ class CoachingPlanGrader:
         points: dict[str, tuple[str, float, str, str]],
         analysis: Analysis,
         hits: Sequence[PhraseMatch],
+        directed: Sequence[Evidence],
         notes: list[str],
     ) -> StepResult:
         """Zero on every criterion, flagged for review."""
@@ -926,7 +1341,9 @@ class CoachingPlanGrader:
                 status="missed",
                 points=0.0,
                 max_points=max_points,
-                evidence=_evidence(analysis.text, hits) if cid == "focus" else (),
+                evidence=(_evidence(analysis.text, hits) + tuple(directed))
+                if cid == "focus"
+                else (),
                 feedback=message if cid == "focus" else "",
             )
             for cid, (label, max_points, _, _) in points.items()
@@ -983,9 +1400,21 @@ class CoachingPlanGrader:
         uncommitted = listy or (
             not dominant and (len(critical_named) >= many or len(named) >= 4)
         )
+        # "Both equal priority", "with equal time", "the same weight": the plan itself says
+        # two tasks are equal foci (rubric D2), whatever their attention in words. With two
+        # tasks that is at most partial focus credit; with more it is a list.
+        equal = declared_equal(analysis.tokens, analysis.clause, analysis.words)
+        rivals = [t for t in named if t != focus and weights[t] >= 0.1 * top]
         signals: dict[str, float] = {}
         share = 0.0
-        if not affirmed:
+        if affirmed and equal and rivals and len(rivals) <= 2 and focus_weight >= 0.25 * top:
+            share = PARTIAL_FOCUS_SHARE
+            signals["co_focus"] = 0.45
+            verdict = (
+                f"You give {focus_label} and another task equal weight; commit to "
+                f"{focus_label} as the one focus this month."
+            )
+        elif not affirmed:
             if negated:
                 verdict = (
                     f"Your plan rules out {focus_label} - but that is where this seller's "
@@ -995,7 +1424,7 @@ class CoachingPlanGrader:
                 verdict = f"Your plan does not name the focus this seller needs: {focus_label}."
             other = max(weights, key=lambda t: weights[t]) if weights else None
             if other is not None:
-                verdict += f" It centres on {task_label(step.catalogue, other)} instead."
+                verdict += f" It centres on {_plan_subject(step, other)} instead."
         elif uncommitted:
             verdict = (
                 "Your answer names most of the tasks (or lists keywords) instead of committing "
@@ -1014,14 +1443,14 @@ class CoachingPlanGrader:
         else:
             other = max(weights, key=lambda t: weights[t])
             verdict = (
-                f"Your plan centres on {task_label(step.catalogue, other)}, not on "
+                f"Your plan centres on {_plan_subject(step, other)}, not on "
                 f"{focus_label}, where the largest gap is."
             )
         plan_like = any(m.key in ("action", "situation") for m in analysis.matches)
-        if share == 0 and not weights and plan_like:
-            # A concrete plan about no task we recognise: off-topic or wording the lexicon
-            # lacks (rubric D8); a human reads it.
-            signals["no_task"] = 0.3
+        if share == 0 and not weights and (plan_like or len(words) >= 8):
+            # A plan, or a few sentences, about no task we recognise: off-topic, or a metaphor
+            # or wording the lexicon lacks (rubric D8). The score stays 0, and a human reads it.
+            signals["no_task"] = 0.45
         elif share == 0 and affirmed and not uncommitted and focus_weight >= 0.5 * top:
             signals["edged_out"] = 0.25  # the focus is there but another task edges it out
         if affirmed and negated:
@@ -1063,8 +1492,11 @@ class CoachingPlanGrader:
         names = [m for m in analysis.matches if m.key == "name"]
         numbers: list[Evidence] = []
         for token in analysis.tokens:
-            if token.kind == "number":
-                value = parse_number(token.text)
+            if token.kind == "number" or token.text in NUMBER_WORDS:
+                value = (
+                    parse_number(token.text) if token.kind == "number"
+                    else NUMBER_WORDS[token.text]
+                )
                 if value is not None and value in lexicon.numbers:
                     numbers.append(
                         Evidence(analysis.text[token.start : token.end], token.start, token.end)
@@ -1178,13 +1610,22 @@ class CoachingPlanGrader:
         evidence: list[Evidence] = []
         confidence = 0.0
         takeovers: list[PhraseMatch] = []
-        for m in analysis.matches:
+        seller = frozenset(p.casefold() for p in step.scenario.profile.name.split())
+        phrase_takeovers = [m for m in analysis.matches if m.key == "takeover"]
+        agents = [
+            a for a in agent_takeovers(analysis, seller)
+            if not any(p.first <= a.last and a.first <= p.last for p in phrase_takeovers)
+        ]
+        asking = requesters(tokens, analysis.words)
+        for m in [*phrase_takeovers, *agents]:
             if m.key != "takeover" or _is_negated(tokens, analysis.clause, m):
                 continue
             if _declined(tokens, analysis.clause, m):
                 continue  # "I don't want to call her C accounts myself"
             following = [t.text for t in tokens[m.last + 1 : m.last + 3]]
-            if following and following[0] in _SELLER_OBJECTS and not (
+            if tokens[m.last].text in _BARE_VERBS and following and following[
+                0
+            ] in _SELLER_OBJECTS and not (
                 len(following) > 1 and following[1] in _WORK_NOUNS
             ):
                 continue  # "I will call her every Friday" is coaching, not a takeover
@@ -1198,6 +1639,10 @@ class CoachingPlanGrader:
             if request is not None and not request:
                 confidence -= 0.1
                 continue  # "Dana wants me to run Northwind myself. I won't."
+            if any(tokens[k].text in asking for k in range(m.first, m.last + 1)) and (
+                m.phrase == "agent" or tokens[m.last].text in _GENERIC_VERBS
+            ):
+                continue  # "Dana wants me to run it; I'll handle Dana": managing upwards
             if self._bounded_demo(analysis, m):
                 confidence -= 0.2
                 continue
@@ -1267,22 +1712,38 @@ class CoachingPlanGrader:
         after = analysis.tokens[m.last + 1 : m.last + 5]
         if any(t.text in _WORK_NOUNS or t.text in {"it", "them", "this", "that"} for t in after):
             return True
+        asking = requesters(analysis.tokens, analysis.words)
         return any(
             o.key in ("situation", "name") and m.last < o.first <= m.last + 4
+            and analysis.tokens[o.first].text not in asking
             for o in analysis.matches
         )
 
     @staticmethod
     def _bounded_demo(analysis: Analysis, m: PhraseMatch) -> bool:
         """'I'll lead the first call so he sees it, he leads the next ones': a demonstration."""
-        window = [t.text for t in analysis.tokens[m.first : m.last + 16]]
-        if "first" not in window and "one" not in window and "once" not in window:
+        tokens = analysis.tokens
+        sentence = analysis.sentence
+        here = sentence[m.first]
+        # One occurrence, said in the takeover's sentence ("I'll do one thing myself: I'll
+        # make the first call"), or right after it.
+        own = [t.text for k, t in enumerate(tokens[m.first : m.last + 16], m.first)
+               if sentence[k] <= here + 1]
+        if not any(
+            w == "once" or (w in _ONCE_WORDS and _EVENT_WORDS.intersection(own[j + 1 : j + 3]))
+            for j, w in enumerate(own)
+        ):
             return False
+        if _DURATION_WORDS.intersection(own[: m.last - m.first + 4]):
+            return False  # "I'll run Northwind myself this quarter" is not one demonstration
+        # ... and then the seller leads, or watches this one: "she makes the next ten",
+        # "with her listening", "so he sees how it sounds".
+        window = [t.text for t in tokens[m.first : m.last + 40]]
         return any(
-            window[k] in {"he", "she"} and window[k + 1] in {
-                "leads", "runs", "does", "takes", "sees", "watches", "can", "will", "calls",
-                "handles", "observes", "lead", "run",
-            }
+            (window[k] in {"he", "she"} and (window[k + 1] in _SELLER_LEADS or (
+                window[k + 1] in {"then", "also", "will"} and k + 2 < len(window)
+                and window[k + 2] in _SELLER_LEADS)))
+            or (window[k] in {"her", "him"} and window[k + 1] in OBSERVER_WORDS)
             for k in range(len(window) - 1)
         )
 

@@ -4,8 +4,10 @@ Every token keeps the character span it came from in the ORIGINAL response, so e
 point at the learner's own words. Matching works on normalised stems: case-folded, NFKC,
 British spellings mapped to American ones (prioritise/prioritize), contractions expanded
 ("I'll" -> "i will", "don't" -> "do not"), then Snowball-stemmed. Words that miss the lexicon
-are compared with an optimal-string-alignment distance (rapidfuzz) so typos still match; such
-matches are marked fuzzy so graders can lower their confidence.
+are compared with an optimal-string-alignment distance (rapidfuzz) so typos still match - unless
+they are correctly spelled English words (pyspellchecker's word list); such matches are marked
+fuzzy so graders can lower their confidence. `proper_names` finds the people, companies and
+places in a scenario's own text, so graders can use them without authoring.
 
 Only bounded work is done per token (dictionary look-ups, a fuzzy look-up against a fixed
 vocabulary, phrase checks of bounded length), and the regular expressions have no nested
@@ -53,6 +55,10 @@ _CONTRACTIONS: dict[str, tuple[str, ...]] = {
     "shouldnt": ("should", "not"),
     "wouldnt": ("would", "not"),
     "im": ("i", "am"),
+    "gonna": ("going", "to"),
+    "wanna": ("want", "to"),
+    "gotta": ("got", "to"),
+    "persons": ("people",),
     "ill": ("i", "will"),
     "ive": ("i", "have"),
 }
@@ -104,6 +110,102 @@ STOPWORDS = frozenset(
     there these they this those through to too under until up us very was we were what when
     where which while who whom why will with would you your yours yourself""".split()
 )
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Correctly spelled English words (pyspellchecker's frequency list, loaded once, lazily):
+    a real word is never read as a typo of a lexicon word ('quantification' is not a
+    misspelt 'qualification')."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en").word_frequency.dictionary)
+
+
+COMMON_WORD_COUNT = 1000
+"""A word seen this often in the English frequency list is a common word, not a name."""
+NAME_WORD_COUNT = 2500
+"""Next to a rare name, a capitalised word below this count is a name too ('Greg Walsh')."""
+
+
+@lru_cache(maxsize=1)
+def _word_counts() -> dict[str, int]:
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker(language="en").word_frequency.dictionary)
+
+
+def is_common_word(word: str) -> bool:
+    """'director', 'shipping': everyday English; 'Dijk', 'Kenji', 'Glasgow': not."""
+    return _word_counts().get(word.casefold(), 0) >= COMMON_WORD_COUNT
+
+
+_NAME_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\S")
+_SENTENCE_STARTERS = frozenset(".!?|#:*>-\"(•")
+_CALENDAR = frozenset(
+    "i monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "may june july august september october november december".split()
+)
+
+
+def proper_names(texts: Iterable[str], exclude: Iterable[str] = ()) -> tuple[str, ...]:
+    """Names of people, companies and places in `texts`: runs of capitalised words that are not
+    at the start of a sentence, a heading or a table cell, keeping the words never written in
+    lower case in the same texts, and each part of a run that is not an everyday word ('Van
+    Dijk Logistics', 'Dijk', 'Kenji Watanabe'). Short acronyms (VP, CRM) and `exclude` (the
+    seller's own name) are left out."""
+    texts = list(texts)
+    lower: set[str] = set()
+    runs: set[tuple[str, ...]] = set()
+    for text in texts:
+        run: list[str] = []
+        previous = "."
+        for match in _NAME_TOKEN_RE.finditer(text):
+            word = match.group()
+            if word[0].isalpha():
+                if word[0].islower():
+                    lower.add(word.casefold())
+                capital = (
+                    word[0].isupper()
+                    and (previous not in _SENTENCE_STARTERS or not is_common_word(word))
+                    and not (word.isupper() and len(word) <= 4)
+                    and "'" not in word and "’" not in word
+                )
+                if capital:
+                    run.append(word)
+                elif run:
+                    runs.add(tuple(run))
+                    run = []
+                previous = word
+            else:
+                if run:
+                    runs.add(tuple(run))
+                    run = []
+                previous = word
+        if run:
+            runs.add(tuple(run))
+    excluded = {e.casefold() for e in exclude} | _CALENDAR
+    names: set[str] = set()
+    for found in runs:
+        parts = [p for p in found if p.casefold() not in excluded]
+        if not parts or all(p.casefold() in lower for p in parts):
+            continue
+        rare = [len(p) >= 3 and not is_common_word(p) for p in parts]
+        if any(rare):
+            # In a run with a rare part, a part never written in lower case is a name too
+            # ('Greg' of 'Greg Walsh'); 'Dental' of 'Oakridge Dental' is an everyday word.
+            rare = [
+                r or (len(p) >= 3 and p.casefold() not in lower and _word_counts().get(
+                    p.casefold(), 0) < NAME_WORD_COUNT)
+                for r, p in zip(rare, parts, strict=True)
+            ]
+        if not any(rare):
+            continue
+        for i in range(len(parts)):
+            for j in range(i + 1, len(parts) + 1):
+                if any(rare[i:j]):
+                    names.add(" ".join(parts[i:j]))
+    return tuple(sorted(names))
 
 
 class Token(NamedTuple):
@@ -241,7 +343,7 @@ class PhraseMatcher:
 
     def _fuzzy_stem(self, word: str) -> str | None:
         """The lexicon stem this (unknown) word is a typo of, or None."""
-        if len(word) < 6 or word in STOPWORDS:
+        if len(word) < 6 or word in STOPWORDS or word in english_words():
             return None
         cached = self._fuzzy_cache.get(word, "")
         if cached != "":

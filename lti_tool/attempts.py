@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool import content, outbox, progress
@@ -73,7 +74,11 @@ def start_attempt(session: Session, link: ResourceLink, user: User) -> Attempt:
             "allows. Your results stay available; ask your instructor if you need another try."
         )
     scenario_id = content.placement_scenario_id(link)
-    seed = content.variant_seed(scenario_id, f"{link.registration_id}:{user.subject}:{link.id}")
+    learner_key = f"{link.registration_id}:{user.subject}:{link.id}"
+    used = attempts_used(session, link, user)
+    # A new attempt gets a new variant (when the scenario has them); the first keeps the
+    # learner's own variant, so a relaunch before any submission shows the same seller.
+    seed = content.variant_seed(scenario_id, learner_key if used == 0 else f"{learner_key}:{used}")
     scenario = content.load_scenario(scenario_id, seed)
     attempt = Attempt(
         resource_link_pk=link.id,
@@ -132,6 +137,44 @@ def save_drafts(session: Session, attempt: Attempt, values: Mapping[str, object]
         raise Forbidden("This attempt is already submitted; its answers cannot change.")
     _store(attempt, values, "draft")
     session.commit()
+
+
+def save_step_draft(session: Session, attempt: Attempt, step_id: str, value: object) -> None:
+    """Keep one step's draft (autosave); None removes it (the learner cleared the answer)."""
+    for last_try in (False, True):
+        if attempt.status != OPEN:
+            raise Forbidden("This attempt is already submitted; its answers cannot change.")
+        if value is None:
+            for row in [r for r in attempt.responses if r.step_id == step_id]:
+                attempt.responses.remove(row)
+        else:
+            _store(attempt, {step_id: value}, "draft")
+        try:
+            session.commit()
+            return
+        except IntegrityError:
+            # An autosave and a button press of the same step raced and the other inserted
+            # the row first: reload the attempt and update that row instead.
+            session.rollback()
+            if last_try:
+                raise
+            session.refresh(attempt)
+
+
+def set_resume_point(session: Session, attempt: Attempt, position: str) -> None:
+    """Remember the page the learner is on, so a relaunch (any device) comes back to it."""
+    if attempt.status == OPEN and attempt.resume_at != position:
+        attempt.resume_at = position
+        session.commit()
+
+
+def history(session: Session, link: ResourceLink, user: User) -> list[Attempt]:
+    """The user's attempts on this placement, oldest first (the learner's attempt history)."""
+    return list(session.scalars(
+        select(Attempt)
+        .where(Attempt.resource_link_pk == link.id, Attempt.user_pk == user.id)
+        .order_by(Attempt.id)
+    ))
 
 
 def submit(session: Session, attempt: Attempt, responses: Mapping[str, object]) -> None:

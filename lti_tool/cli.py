@@ -3,7 +3,6 @@ regrade."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,8 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo
 
+from course.cli import content_group
+from graders.cli import grade_command
 from lti_tool import create_app, db
 from lti_tool.errors import LtiToolError
 from lti_tool.keys import KeyFileError, load_key_ring, retire_keys, rotate_keys
@@ -387,32 +388,8 @@ def retention_purge(ctx: click.Context, days: int | None) -> None:
                "anonymised")
 
 
-def _mount_optional(group: click.Group) -> None:
-    """Mount the content and grading commands of the core packages when they exist."""
-    for module_name, attributes in (
-        ("scenarios.cli", ("content_group", "content_check_command")),
-        ("graders.cli", ("grade_command",)),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        for attribute in attributes:
-            command = getattr(module, attribute, None)
-            if not isinstance(command, click.Command):
-                continue
-            if module_name == "scenarios.cli" and command.name != "content":
-                # A bare `check` command is mounted as `coachlab content check`.
-                content = click.Group("content", help="Check and list scenario content.")
-                content.add_command(command)
-                command = content
-            group.add_command(command)
-            break
-
-
-_mount_optional(main)
+main.add_command(content_group)
+main.add_command(grade_command)
 
 if __name__ == "__main__":
     main()

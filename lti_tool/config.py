@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "PROXIES": 0,
     "ADMIN_SUBJECTS": "",
     "DYNAMIC_REGISTRATION": True,
+    "DYNAMIC_REGISTRATION_HOSTS": "",
     "INPROCESS_WORKER": True,
     "WORKER_INTERVAL": 5.0,
     "AGS_TIMEOUT": 10.0,

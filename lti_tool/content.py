@@ -11,6 +11,8 @@ from flask import current_app
 from lti_tool.errors import NotFound
 
 if TYPE_CHECKING:
+    from course.catalogue import Catalogue
+    from course.model import Module
     from lti_tool.models import ResourceLink
     from scenarios.library import Library
     from scenarios.model import Scenario
@@ -42,13 +44,32 @@ def library() -> Library:
     return lib
 
 
+def catalogue() -> Catalogue:
+    """The course catalogue (built-in lessons plus COACHLAB_CONTENT_DIR), loaded on first use."""
+    found: Catalogue | None = current_app.extensions.get("coachlab_catalogue")
+    if found is None:
+        from course.catalogue import load_catalogue
+
+        found = load_catalogue(_content_dir(), library())
+        current_app.extensions["coachlab_catalogue"] = found
+    return found
+
+
+def lesson_of(link: ResourceLink, scenario_id: str) -> Module | None:
+    """The lesson shown before the scenario: the link's module, else the first that lists it."""
+    modules = catalogue().modules
+    if link.module_id:
+        for module in modules:
+            if module.id == link.module_id:
+                return module
+    return next((m for m in modules if scenario_id in m.scenarios), None)
+
+
 def module_first_scenario(module_id: str) -> str:
     """The first scenario of a course module (custom parameter `module`)."""
-    from course.catalogue import load_catalogue
-
-    catalogue = load_catalogue(_content_dir(), library())
+    catalogue_ = catalogue()
     try:
-        module = catalogue.module(module_id)
+        module = catalogue_.module(module_id)
     except KeyError as error:
         raise NotFound(
             f"This placement names module {module_id!r}, which the course catalogue does not "

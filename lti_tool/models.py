@@ -168,6 +168,8 @@ class Attempt(Base):
     grade_sync_status: Mapped[str | None] = mapped_column(String(32))
     """None (not sent), sent, failed, not_available (no AGS claim)."""
     grade_sync_error: Mapped[str | None] = mapped_column(Text)
+    resume_at: Mapped[str | None] = mapped_column(String(32))
+    """The player page the learner last saw ('lesson', 'seller', 'step-2', 'review')."""
 
     user: Mapped[User] = relationship()
     resource_link: Mapped[ResourceLink] = relationship()

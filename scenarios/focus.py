@@ -16,7 +16,7 @@ and its mean ``r_t >= 0.10``; a strength has no shortfall, so it can never be th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scenarios.errors import ScenarioError
@@ -121,8 +121,16 @@ def _fail(source: str, message: str) -> ScenarioError:
     return ScenarioError(source, "seller.metrics", message)
 
 
-def derive_focus(situation: Situation, profile: SellerProfile, *, source: str = "") -> Derivation:
-    """Derive the coaching focus: the critical task with the largest weighted gap.
+def derive_focus(
+    situation: Situation,
+    profile: SellerProfile,
+    *,
+    source: str = "",
+    labels: Mapping[TaskId, str] | None = None,
+) -> Derivation:
+    """Derive the coaching focus: the critical task with the largest weighted gap. `labels`
+    (task id -> catalogue label) word the learner-facing explanation; without them it falls
+    back to the ids.
 
     Raises:
         ScenarioError: a critical task has no metric (missing data), there is no gap, or
@@ -156,7 +164,7 @@ def derive_focus(situation: Situation, profile: SellerProfile, *, source: str = 
             "the largest gap: widen the difference in the metrics",
         )
     strengths = tuple(t for t, f in figures.items() if f.strength)
-    explanation = _explain(best, runner, strengths, figures, profile)
+    explanation = explain_focus(best, runner, strengths, figures, profile, labels or {})
     return Derivation(
         focus=best.task,
         gaps=tuple(gaps),
@@ -166,19 +174,58 @@ def derive_focus(situation: Situation, profile: SellerProfile, *, source: str = 
     )
 
 
-def _explain(
+def relative_size(part: float, whole: float) -> str:
+    """How big one weighted gap is next to another, in words ('less than half as large')."""
+    ratio = part / whole if whole > 0 else 0.0
+    if ratio <= 0:
+        return "no gap at all"
+    if ratio < 0.25:
+        return "less than a quarter as large"
+    if ratio < 0.5:
+        return "less than half as large"
+    return f"about {round(ratio * 10) * 10}% as large"
+
+
+def plain_metric(metric: Metric) -> str:
+    """'accounts with a meaningful conversation ...: 31% against a benchmark of 75%'."""
+    lower = "" if metric.higher_is_better else " (lower is better)"
+    label = metric.label[:1].lower() + metric.label[1:] if metric.label else metric.id
+    return (
+        f"{label}: {_format_value(metric.value, metric.unit)} against a benchmark of "
+        f"{_format_value(metric.benchmark, metric.unit)}{lower}"
+    )
+
+
+def explain_focus(
     best: TaskGap,
     runner: TaskGap | None,
     strengths: Sequence[TaskId],
-    figures: dict[TaskId, _TaskFigures],
+    figures: Mapping[TaskId, _TaskFigures],
     profile: SellerProfile,
+    labels: Mapping[TaskId, str],
 ) -> str:
-    parts = [f"The largest weighted gap is {_describe_gap(best, profile.metrics)}."]
-    if runner is not None:
-        parts.append(f"Next is {runner.task} (g={runner.score:.2f}).")
+    """The learner-facing reading of the data, in task labels and the scenario's own metric
+    labels (the ids and g-values stay in Derivation.gaps for machines and authors)."""
+    first = profile.name.split()[0] if profile.name.strip() else "The seller"
+
+    def label(task: TaskId) -> str:
+        return labels.get(task, task.replace("_", " "))
+
+    own = [plain_metric(m) for m in profile.metrics if m.task == best.task]
+    parts = [
+        f"{label(best.task)} is {first}'s largest gap on the tasks this job depends on"
+        + (f" ({'; '.join(own)})." if own else ".")
+    ]
+    if runner is not None and runner.score > 0:
+        parts.append(
+            f"The next gap, {label(runner.task)}, is {relative_size(runner.score, best.score)} "
+            "once each gap is weighed by how much the job depends on the task."
+        )
     if strengths:
-        listed = ", ".join(f"{t} ({figures[t].mean_r:+.0%})" for t in strengths)
-        parts.append(f"Strengths, never the focus: {listed}.")
+        listed = ", ".join(
+            f"{label(t)} ({figures[t].mean_r:.0%} better than benchmark)" for t in strengths
+        )
+        parts.append(f"{first}'s strengths, which are never the coaching focus: {listed}.")
     return " ".join(parts)
 
 

@@ -10,6 +10,7 @@ derives the coaching focus, fills the keys of focus and ranking steps) into a fr
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -111,10 +112,15 @@ class ScenarioTemplate:
         """How many distinct variants the parameters allow."""
         return math.prod(len(p.values) for p in self.parameters)
 
-    def content_hash(self, seed: int | None) -> str:
-        """sha256 of the file bytes plus the seed ('default' for None): what results record."""
-        tag = "default" if seed is None else str(seed)
-        return hashlib.sha256(self.raw + b"\0seed=" + tag.encode()).hexdigest()
+    def content_hash(self, values: Mapping[str, object]) -> str:
+        """sha256 of the file bytes plus the chosen parameter values: what results record.
+
+        Hashing the values rather than the seed gives every learner on the same variant (and
+        everyone on a scenario without variants) the same hash, so a regrade can tell a changed
+        scenario from a different seed.
+        """
+        chosen = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(self.raw + b"\0values=" + chosen.encode()).hexdigest()
 
 
 def parse_template(path: Path, source: str | None = None) -> ScenarioTemplate:
@@ -299,7 +305,12 @@ class _Builder:
         self.finish()
         profile = _profile(model)
         try:
-            derivation = derive_focus(situation, profile, source=self.template.source)
+            derivation = derive_focus(
+                situation,
+                profile,
+                source=self.template.source,
+                labels={task.id: task.label for task in self.catalogue.tasks.values()},
+            )
         except ScenarioError as exc:
             self.problem(("seller", "metrics"), exc.message)
             self.fail()
@@ -317,7 +328,7 @@ class _Builder:
             steps=steps,
             sections=sections,
             derivation=derivation,
-            content_hash=self.template.content_hash(self.seed),
+            content_hash=self.template.content_hash(self.values),
             estimated_minutes=model.estimated_minutes,
             variant_seed=self.seed,
             source=self.template.source,

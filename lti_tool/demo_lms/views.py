@@ -20,11 +20,18 @@ from lti_tool.demo_lms.platform import (
     CLIENT_ID,
     CONTEXT,
     DEPLOYMENT_ID,
+    DL_CLAIM,
     PEOPLE,
+    Activity,
+    Person,
+    add_activities,
+    added_activities,
+    deep_linking_token,
     demo_keys,
     demo_url,
     id_token,
     issuer,
+    scenario_activity,
 )
 from lti_tool.errors import LtiToolError
 from lti_tool.lti.launch import http_session
@@ -34,6 +41,8 @@ from lti_tool.urls import tool_url
 bp = Blueprint("demo_lms", __name__, url_prefix="/demo")
 
 TOKEN_LIFETIME = 3600
+CLAIM_MESSAGE_TYPE = "https://purl.imsglobal.org/spec/lti/claim/message_type"
+CLAIM_DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 
@@ -52,25 +61,29 @@ def _scenario_choices() -> list[tuple[str, str]]:
     return [(s.id, s.title) for s in content.library().summaries()]
 
 
+def _activities() -> dict[str, Activity]:
+    """Every link in the demo course: the library's scenarios, then what Deep Linking added."""
+    builtin = [scenario_activity(id_, title) for id_, title in _scenario_choices()]
+    return {a.id: a for a in [*builtin, *added_activities()]}
+
+
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    """Pick a person and a scenario, then launch."""
+    """Pick a person and a course link, then launch; or add links through Deep Linking."""
+    activities = _activities()
     return render_template("demo_lms/home.html", people=PEOPLE.values(),
-                           scenarios=_scenario_choices())
+                           scenarios=_scenario_choices(),
+                           added=[a for a in activities.values() if a.added],
+                           instructors=[p for p in PEOPLE.values() if p.is_instructor])
 
 
-@bp.get("/launch")
-def launch() -> ResponseReturnValue:
+def _frame(person: Person, message: dict[str, str], heading: str) -> ResponseReturnValue:
     """The course page: the tool in an iframe, started by an OIDC login initiation."""
-    person = PEOPLE.get(request.args.get("person", ""))
-    scenario_id = request.args.get("scenario", "")
-    if person is None or scenario_id not in dict(_scenario_choices()):
-        raise DemoLmsError("Pick one of the listed people and scenarios on the demo LMS home page.")
     hints = _hints()
     params = {
         "iss": issuer(),
         "login_hint": hints.dumps({"person": person.id}),
-        "lti_message_hint": hints.dumps({"scenario": scenario_id}),
+        "lti_message_hint": hints.dumps(message),
         "target_link_uri": tool_url("lti.launch"),
         "client_id": CLIENT_ID,
         "lti_deployment_id": DEPLOYMENT_ID,
@@ -79,8 +92,29 @@ def launch() -> ResponseReturnValue:
     }
     login_url = tool_url("lti.login") + "?" + urlencode(params)
     parts = urlsplit(login_url)
-    return render_template("demo_lms/launch.html", person=person, scenario_id=scenario_id,
+    return render_template("demo_lms/launch.html", person=person, heading=heading,
                            login_url=login_url, tool_origin=f"{parts.scheme}://{parts.netloc}")
+
+
+@bp.get("/launch")
+def launch() -> ResponseReturnValue:
+    """Open one course link (`scenario=` a library scenario, or `activity=` any link)."""
+    person = PEOPLE.get(request.args.get("person", ""))
+    activity_id = request.args.get("activity") or request.args.get("scenario", "")
+    activity = _activities().get(activity_id)
+    if person is None or activity is None:
+        raise DemoLmsError("Pick one of the listed people and course links on the demo LMS "
+                           "home page.")
+    return _frame(person, {"activity": activity.id}, activity.title)
+
+
+@bp.get("/deep-link")
+def deep_link() -> ResponseReturnValue:
+    """An instructor adds coachlab content to the course: an LtiDeepLinkingRequest launch."""
+    person = PEOPLE.get(request.args.get("person", ""))
+    if person is None or not person.is_instructor:
+        raise DemoLmsError("Only the course's instructor can add activities; pick Ivo Instructor.")
+    return _frame(person, {"deep_link": person.id}, "Add coachlab activities")
 
 
 def _auth_param(name: str) -> str:
@@ -102,14 +136,68 @@ def auth() -> ResponseReturnValue:
         raise DemoLmsError("The auth request must carry state and nonce.")
     hints = _hints()
     try:
-        person_id = hints.loads(_auth_param("login_hint"), max_age=600)["person"]
-        scenario_id = hints.loads(_auth_param("lti_message_hint"), max_age=600)["scenario"]
+        person = PEOPLE[hints.loads(_auth_param("login_hint"), max_age=600)["person"]]
+        message = hints.loads(_auth_param("lti_message_hint"), max_age=600)
+        if not isinstance(message, dict):
+            raise TypeError
     except (BadSignature, KeyError, TypeError):
         raise DemoLmsError("The login hint is not one this demo LMS issued.") from None
-    person = PEOPLE[person_id]
-    token = id_token(person, scenario_id, nonce, CLIENT_ID)
+    if "deep_link" in message:
+        # The data claim comes back in the tool's response: it ties the answer to this request.
+        data = hints.dumps({"deep_link": person.id, "nonce": nonce})
+        token = deep_linking_token(person, nonce, CLIENT_ID, data)
+    else:
+        activity = _activities().get(str(message.get("activity", "")))
+        if activity is None:
+            raise DemoLmsError("That course link was removed; go back to the demo LMS home page.")
+        token = id_token(person, activity, nonce, CLIENT_ID)
     return render_template("demo_lms/form_post.html", action=redirect_uri, id_token=token,
                            state=state)
+
+
+def _response_claims(token: str) -> dict[str, Any]:
+    """Verify the tool's LtiDeepLinkingResponse as an LMS must: signature, issuer, audience."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid", "")
+        claims: dict[str, Any] = jwt.decode(
+            token, _tool_public_key(kid), algorithms=["RS256"], audience=issuer(),
+            issuer=CLIENT_ID, options={"require": ["exp", "iat", "nonce"]},
+        )
+    except jwt.PyJWTError as error:
+        raise DemoLmsError(f"The tool's deep-linking response did not verify: {error}.") from None
+    if claims.get(CLAIM_MESSAGE_TYPE) != "LtiDeepLinkingResponse":
+        raise DemoLmsError("The JWT is not an LtiDeepLinkingResponse.")
+    if claims.get(CLAIM_DEPLOYMENT) != DEPLOYMENT_ID:
+        raise DemoLmsError("The response names another deployment.")
+    try:
+        data = _hints().loads(str(claims.get(DL_CLAIM + "data", "")), max_age=2 * 3600)
+    except BadSignature:
+        raise DemoLmsError("The response does not answer a request this demo LMS made (its "
+                           "data claim is missing or changed).") from None
+    if not isinstance(data, dict) or data.get("deep_link") not in PEOPLE:
+        raise DemoLmsError("The response does not answer a request this demo LMS made.")
+    return claims
+
+
+@bp.post("/deep-linking/return")
+def deep_linking_return() -> ResponseReturnValue:
+    """The tool posts the chosen content items here; each becomes a link in the course."""
+    claims = _response_claims(request.form.get("JWT", ""))
+    items = claims.get(DL_CLAIM + "content_items") or []
+    if not isinstance(items, list):
+        raise DemoLmsError("content_items must be a list.")
+    chosen: list[tuple[str, dict[str, str]]] = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("type") != "ltiResourceLink":
+            raise DemoLmsError("The demo course accepts only ltiResourceLink content items.")
+        custom = item.get("custom") or {}
+        if not isinstance(custom, dict):
+            raise DemoLmsError("A content item's custom parameters must be an object.")
+        title = str(item.get("title") or "coachlab activity")
+        chosen.append((title, {str(k): str(v) for k, v in custom.items()}))
+    added = add_activities(chosen)
+    return render_template("demo_lms/added.html", added=added,
+                           message=str(claims.get(DL_CLAIM + "msg") or ""))
 
 
 @bp.get("/jwks.json")

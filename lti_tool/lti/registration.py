@@ -96,9 +96,34 @@ def _json(response: requests.Response, what: str) -> dict[str, Any]:
     return data
 
 
+def host_allowed(host: str, allowed: str) -> bool:
+    """Whether host is on the comma-separated allow-list ("lms.example.com, *.example.org").
+
+    An empty list allows every host. "*.example.org" matches any subdomain, not the bare domain.
+    """
+    patterns = [p.strip().lower() for p in allowed.split(",") if p.strip()]
+    if not patterns:
+        return True
+    host = host.lower().rstrip(".")
+    return any(
+        host.endswith(pattern[1:]) if pattern.startswith("*.") else host == pattern
+        for pattern in patterns
+    )
+
+
 def fetch_configuration(session: requests.Session, url: str) -> PlatformConfiguration:
     """GET and check the platform's openid-configuration."""
     _check_url(url, "openid_configuration")
+    # The tool fetches a URL the caller chose: the allow-list keeps it to known LMS hosts, so the
+    # endpoint can neither register strangers nor probe the tool's own network.
+    host = urlsplit(url).hostname or ""
+    if not host_allowed(host, current_app.config["DYNAMIC_REGISTRATION_HOSTS"]):
+        raise RegistrationFailed(
+            f"This tool accepts Dynamic Registration only from the LMS hosts its administrator "
+            f"listed, and {host!r} is not one of them. Ask the tool's administrator to add it to "
+            "COACHLAB_DYNAMIC_REGISTRATION_HOSTS, or to register the LMS with "
+            "`coachlab platform add`."
+        )
     try:
         response = session.get(url, timeout=TIMEOUT, headers={"Accept": "application/json"})
     except requests.RequestException as error:

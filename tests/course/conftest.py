@@ -1,13 +1,7 @@
-"""Fixtures for the course tests."""
+"""Fixtures for the course tests: the scenario tests' library fixtures, shared."""
 
 from __future__ import annotations
 
-import pytest
+from tests.scenarios.conftest import library, minimal_text
 
-from scenarios.library import Library, load_library
-
-
-@pytest.fixture(scope="session")
-def library() -> Library:
-    """The built-in scenario library."""
-    return load_library()
+__all__ = ["library", "minimal_text"]

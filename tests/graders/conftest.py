@@ -287,7 +287,7 @@ DERIVATION = Derivation(
         "pipeline_management",
         "forecasting",
     ),
-    explanation="Coverage has the largest weighted gap (0.35 x 0.71 = 0.25).",
+    explanation="Account prioritisation and coverage planning is Priya's largest gap.",
 )
 
 

@@ -198,7 +198,7 @@ def test_very_short_answer_goes_to_review(bound: Bound) -> None:
 def test_feedback_teaches_the_right_reading(bound: Bound) -> None:
     result = grade(bound, "Motivation talks every week.")
     text = " ".join(result.feedback)
-    assert "largest weighted gap" in text
+    assert "the largest gap on the tasks this job depends on" in text
     assert "A strong plan names coverage" in text
 
 

@@ -14,7 +14,6 @@ import pytest
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
 from lti1p3platform.lineitem import TLineItem
-from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
 from lti1p3platform.response import Response as PlatformResponse
 from lti1p3platform.score import ActivityProgress, GradeProgress, TScore, UpdateScoreStatus
@@ -22,21 +21,18 @@ from lti1p3platform.service_connector import AssignmentsGradesService, TPage
 from sqlalchemy import select, update
 
 from lti_tool import db
-from lti_tool.keys import generate_private_pem, key_pair_from_private_pem
 from lti_tool.models import Attempt, OutboxItem, ResourceLink, utcnow
 from lti_tool.outbox import deliver_due, enqueue_score
-from lti_tool.platforms import PlatformSpec, add_platform
 from tests.conftest import wsgi_session
 from tests.lti_tool.flows import attempt_scenario, correct_answers, submit
-from tests.lti_tool.test_lti1p3platform import (
-    CLIENT_ID,
-    DEPLOYMENT_ID,
+from tests.lti_tool.lti1p3platform_peer import (
     ISSUER,
     LEARNER,
     GetRequest,
     Launch,
     Login,
     PlatformConf,
+    register,
 )
 
 LINEITEMS = f"{ISSUER}/lineitems"
@@ -161,25 +157,7 @@ class Setup:
 
 def setup(app: Flask, client: FlaskClient, *, lineitem: str | None) -> Setup:
     """Register an lti1p3platform platform with coachlab (and coachlab with it)."""
-    config = client.get("/lti/config.json").get_json()
-    platform_key = key_pair_from_private_pem(generate_private_pem())
-    registration = (
-        Registration()
-        .set_iss(ISSUER).set_client_id(CLIENT_ID).set_deployment_id(DEPLOYMENT_ID)
-        .set_oidc_login_url(config["oidc_initiation_url"])
-        .set_launch_url(config["target_link_uri"])
-        .set_tool_key_set(app.extensions["coachlab_keys"].jwks())
-        .set_platform_public_key(platform_key.public_pem)
-        .set_platform_private_key(platform_key.private_pem)
-    )
-    platform = PlatformConf(registration=registration)
-    platform.get_registration()
-    with db.database(app).sessions() as session:
-        add_platform(session, PlatformSpec(
-            issuer=ISSUER, client_id=CLIENT_ID, deployment_ids=(DEPLOYMENT_ID,),
-            auth_login_url=f"{ISSUER}/auth", auth_token_url=f"{ISSUER}/token",
-            key_set_url=None, key_set=dict(platform.get_jwks())))
-        session.commit()
+    platform = register(app, client, tool_keys="inline")
     book = Gradebook()
     lms = platform_app(platform, book, lineitem)
     app.config["HTTP_SESSION_FACTORY"] = lambda: wsgi_session(lms)

@@ -18,6 +18,7 @@ from lti_tool.models import Attempt, DemoScore
 from lti_tool.outbox import deliver_due
 from tests.conftest import make_app
 from tests.lti_tool.flows import attempt_scenario, correct_answers, submit
+from tests.lti_tool.lti_helpers import choose, field
 
 
 @pytest.fixture
@@ -49,9 +50,11 @@ def _auth_url(client: FlaskClient, login_url: str) -> str:
     return html.unescape(match.group(1))
 
 
-def demo_launch(client: FlaskClient, person: str, scenario: str) -> str:
+def demo_launch(client: FlaskClient, person: str, scenario: str, *,
+                start: str | None = None) -> str:
     """Walk the demo LMS launch like a browser; return the tool page's URL."""
-    page = client.get(f"/demo/launch?person={person}&scenario={scenario}").get_data(as_text=True)
+    start = start or f"/demo/launch?person={person}&scenario={scenario}"
+    page = client.get(start).get_data(as_text=True)
     login_url = _iframe_src(page)
     assert urlsplit(login_url).path == "/lti/login"
     auth = _auth_url(client, login_url)
@@ -217,3 +220,77 @@ def test_nrps_memberships_with_a_tool_token(demo_app: Flask) -> None:
             "service_versions": ["2.0"]}).get_members()
     assert {m["user_id"] for m in members} == {
         "demo-learner-ada", "demo-learner-ben", "demo-instructor-ivo"}
+
+
+def test_instructor_adds_an_activity_by_deep_linking_and_a_learner_plays_it(
+    demo_app: Flask,
+) -> None:
+    client = demo_app.test_client()
+    home = client.get("/demo/").get_data(as_text=True)
+    assert "Add activities (Deep Linking)" in home
+    picker_url = demo_launch(client, "demo-instructor-ivo", "",
+                             start="/demo/deep-link?person=demo-instructor-ivo")
+    assert urlsplit(picker_url).path.startswith("/lti/deep-link")
+    picker = html.unescape(client.get(picker_url).get_data(as_text=True))
+    returned = choose(client, picker, ["scenario:global-account-manager-5-accounts"],
+                      attempts_allowed="2", attempt_policy="best", points="25")
+    assert returned.status_code == 200, returned.get_data(as_text=True)
+    page = html.unescape(returned.get_data(as_text=True))
+    assert urlsplit(_form_action(page)).path == "/demo/deep-linking/return"
+
+    added = client.post("/demo/deep-linking/return", data={"JWT": field(page, "JWT")})
+    assert added.status_code == 200, added.get_data(as_text=True)
+    assert "Added to the course" in added.get_data(as_text=True)
+    home = html.unescape(client.get("/demo/").get_data(as_text=True))
+    link = re.search(r'href="(/demo/launch\?person=demo-learner-ada&activity=(dl-\w+))"', home)
+    assert link, home
+
+    player = demo_launch(client, "demo-learner-ada", "", start=link.group(1))
+    assert urlsplit(player).path == "/play"
+    response = submit(client, client.get(player).get_data(as_text=True),
+                      correct_answers(attempt_scenario(demo_app)))
+    assert response.status_code == 302
+    assert deliver_due(demo_app).delivered == 1
+    with db.database(demo_app).sessions() as session:
+        attempt = session.scalars(select(Attempt)).one()
+        assert attempt.scenario_id == "global-account-manager-5-accounts"
+        score = session.scalars(select(DemoScore)).one()
+        # The points chosen in the picker travel in the link's custom parameters.
+        assert score.lineitem == f"demo-course-1/{link.group(2)}"
+        assert score.score_maximum == 25
+
+
+def test_deep_linking_return_refuses_a_response_the_demo_did_not_ask_for(
+    demo_app: Flask,
+) -> None:
+    import jwt
+
+    keys = demo_app.extensions["coachlab_keys"]
+    forged = jwt.encode(
+        {"iss": "coachlab-demo-tool", "aud": "http://localhost/demo", "iat": 1,
+         "exp": 9999999999,
+         "nonce": "n",
+         "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",
+         "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "demo-deployment-1",
+         "https://purl.imsglobal.org/spec/lti-dl/claim/data": "made-up",
+         "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": []},
+        keys.private_pem, algorithm="RS256", headers={"kid": keys.kid})
+    refused = demo_app.test_client().post("/demo/deep-linking/return", data={"JWT": forged})
+    assert refused.status_code == 400
+    assert "does not answer a request this demo LMS made" in html.unescape(
+        refused.get_data(as_text=True))
+    unsigned = demo_app.test_client().post("/demo/deep-linking/return", data={"JWT": "x.y.z"})
+    assert unsigned.status_code == 400
+    assert "did not verify" in html.unescape(unsigned.get_data(as_text=True))
+
+
+def test_only_the_instructor_may_start_deep_linking(demo_app: Flask) -> None:
+    refused = demo_app.test_client().get("/demo/deep-link?person=demo-learner-ada")
+    assert refused.status_code == 400
+    assert "Only the course's instructor" in html.unescape(refused.get_data(as_text=True))
+
+
+def _form_action(page: str) -> str:
+    match = re.search(r'<form[^>]*action="([^"]+)"', page)
+    assert match, page
+    return html.unescape(match.group(1))

@@ -2,85 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
-from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
-from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
-from lti1p3platform.oidc_login import OIDCLoginAbstract
-from lti1p3platform.registration import Registration
-from lti1p3platform.request import Request, TRequest
 
-from lti_tool import db
-from lti_tool.keys import generate_private_pem, key_pair_from_private_pem
-from lti_tool.platforms import PlatformSpec, add_platform
-
-ISSUER = "https://lti1p3platform.example.test"
-CLIENT_ID = "tool-client-17"
-DEPLOYMENT_ID = "deployment-17"
-LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-
-
-class GetRequest(Request):
-    """The tool's redirect to the platform's auth endpoint, as lti1p3platform reads requests."""
-
-    def build_metadata(self, request: Any) -> TRequest:
-        url = urlsplit(request)
-        return {"method": "GET", "form_data": {}, "get_data": dict(parse_qsl(url.query)),
-                "headers": {}, "content_type": None, "path": url.path, "json": None}
-
-
-class PlatformConf(LTI1P3PlatformConfAbstract):
-    """lti1p3platform's platform configuration, holding one registration of coachlab."""
-
-    def init_platform_config(self, **kwargs: Any) -> None:
-        self.registration_obj: Registration = kwargs["registration"]
-
-    def get_registration_by_params(self, **kwargs: Any) -> Registration:
-        return self.registration_obj
-
-
-class Login(OIDCLoginAbstract):
-    """Third-party initiated login; returns the URL instead of an HTTP redirect."""
-
-    def set_lti_message_hint(self, **kwargs: Any) -> None:
-        self._lti_message_hint = kwargs["hint"]
-
-    def get_redirect(self, url: str) -> str:
-        return url
-
-
-class Launch(LTIAdvantageMessageLaunchAbstract):
-    """The launch; returns the form_post fields instead of an auto-posting page."""
-
-    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return launch_data
+from tests.lti_tool.lti1p3platform_peer import ISSUER, LEARNER, GetRequest, Launch, Login, register
 
 
 def test_launch_from_lti1p3platform_lands_on_the_player(app: Flask, client: FlaskClient) -> None:
     config = client.get("/lti/config.json").get_json()
-    platform_key = key_pair_from_private_pem(generate_private_pem())
-    registration = (
-        Registration()
-        .set_iss(ISSUER)
-        .set_client_id(CLIENT_ID)
-        .set_deployment_id(DEPLOYMENT_ID)
-        .set_oidc_login_url(config["oidc_initiation_url"])
-        .set_launch_url(config["target_link_uri"])
-        .set_tool_key_set_url(config["public_jwk_url"])
-        .set_platform_public_key(platform_key.public_pem)
-        .set_platform_private_key(platform_key.private_pem)
-    )
-    platform = PlatformConf(registration=registration)
-    platform.get_registration()
-    with db.database(app).sessions() as session:
-        add_platform(session, PlatformSpec(
-            issuer=ISSUER, client_id=CLIENT_ID, deployment_ids=(DEPLOYMENT_ID,),
-            auth_login_url=f"{ISSUER}/auth", auth_token_url=f"{ISSUER}/token",
-            key_set_url=f"{ISSUER}/jwks", key_set=dict(platform.get_jwks())))
-        session.commit()
+    platform = register(app, client, platform_key_set_url=f"{ISSUER}/jwks")
 
     login = Login(None, platform)
     login.set_lti_message_hint(hint="link-17")
@@ -105,4 +37,4 @@ def test_launch_from_lti1p3platform_lands_on_the_player(app: Flask, client: Flas
     assert urlsplit(response.location).path == "/play"
     page = client.get(response.location)
     assert page.status_code == 200
-    assert "Submit my answers" in page.get_data(as_text=True)
+    assert "Start the scenario" in page.get_data(as_text=True)  # the lesson opens the player

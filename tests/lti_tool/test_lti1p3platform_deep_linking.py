@@ -8,51 +8,26 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
-from lti1p3platform.registration import Registration
 
-from lti_tool import db
-from lti_tool.keys import generate_private_pem, key_pair_from_private_pem
-from lti_tool.platforms import PlatformSpec, add_platform
-from tests.lti_tool.lti_helpers import choose, field
-from tests.lti_tool.test_lti1p3platform import (
+from tests.lti_tool.lti1p3platform_peer import (
     CLIENT_ID,
-    DEPLOYMENT_ID,
+    INSTRUCTOR,
     ISSUER,
     GetRequest,
     Launch,
     Login,
-    PlatformConf,
+    register,
 )
+from tests.lti_tool.lti_helpers import choose, field
 
-INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 RETURN_URL = f"{ISSUER}/deep-linking/return"
 SCENARIO = "global-account-manager-5-accounts"
 
 
 def test_lti1p3platform_deep_linking_round_trip(app: Flask, client: FlaskClient) -> None:
     config = client.get("/lti/config.json").get_json()
-    platform_key = key_pair_from_private_pem(generate_private_pem())
-    registration = (
-        Registration()
-        .set_iss(ISSUER)
-        .set_client_id(CLIENT_ID)
-        .set_deployment_id(DEPLOYMENT_ID)
-        .set_oidc_login_url(config["oidc_initiation_url"])
-        .set_launch_url(config["target_link_uri"])
-        .set_deeplink_launch_url(config["target_link_uri"])
-        # What lti1p3platform would fetch from the tool's JWKS URL, handed over without network.
-        .set_tool_key_set(client.get("/lti/jwks.json").get_json())
-        .set_platform_public_key(platform_key.public_pem)
-        .set_platform_private_key(platform_key.private_pem)
-    )
-    platform = PlatformConf(registration=registration)
-    platform.get_registration()
-    with db.database(app).sessions() as session:
-        add_platform(session, PlatformSpec(
-            issuer=ISSUER, client_id=CLIENT_ID, deployment_ids=(DEPLOYMENT_ID,),
-            auth_login_url=f"{ISSUER}/auth", auth_token_url=f"{ISSUER}/token",
-            key_set_url=f"{ISSUER}/jwks", key_set=dict(platform.get_jwks())))
-        session.commit()
+    platform = register(app, client, tool_keys="inline", deep_linking=True,
+                        platform_key_set_url=f"{ISSUER}/jwks")
 
     login = Login(None, platform)
     login.set_lti_message_hint(hint="deep-link-17")

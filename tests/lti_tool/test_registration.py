@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, jsonify, request
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from lti_tool import db
+from lti_tool.lti.registration import host_allowed
 from lti_tool.models import PlatformRegistration
 from tests.conftest import Launcher, PlatformInfo
 from tests.lti_tool.flows import assert_rejected
@@ -217,3 +219,40 @@ def test_registered_platform_can_launch(
 def test_about_page_names_the_registration_url(client: FlaskClient) -> None:
     page = client.get("/lti/").get_data(as_text=True)
     assert "<code>http://localhost/lti/register</code>" in page
+
+
+def test_allow_list_refuses_other_hosts_before_fetching(
+    app: Flask, client: FlaskClient, fake: FakePlatform
+) -> None:
+    fetched: list[str] = []
+
+    def spy() -> Any:
+        import requests
+
+        class Spy(requests.Session):
+            def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+                fetched.append(str(url))
+                raise requests.ConnectTimeout("must not be reached")
+        return Spy()
+
+    app.config["HTTP_SESSION_FACTORY"] = spy
+    app.config["DYNAMIC_REGISTRATION_HOSTS"] = "moodle.example.com, *.instructure.com"
+    response = _register(client, "https://intranet.internal/openid-configuration")
+    assert_rejected(response, "'intranet.internal' is not one of them",
+                    "COACHLAB_DYNAMIC_REGISTRATION_HOSTS")
+    assert fetched == [] and _rows(app) == []
+
+
+@pytest.mark.parametrize(("host", "allowed"), [
+    ("moodle.example.com", True), ("MOODLE.example.com.", True), ("school.instructure.com", True),
+    ("instructure.com", False), ("evil-moodle.example.com", False), ("evilinstructure.com", False),
+])
+def test_host_allow_list_patterns(host: str, allowed: bool) -> None:
+    assert host_allowed(host, "moodle.example.com, *.instructure.com") is allowed
+    assert host_allowed(host, "") is True
+
+
+def test_allow_listed_host_registers(app: Flask, client: FlaskClient, fake: FakePlatform) -> None:
+    app.config["DYNAMIC_REGISTRATION_HOSTS"] = urlsplit(CONFIG_URL).hostname or ""
+    assert _register(client).status_code == 200
+    assert len(_rows(app)) == 1

@@ -33,8 +33,20 @@ def test_same_seed_gives_the_same_variant(library: Library) -> None:
 def test_seeds_reach_every_choice_and_change_the_hash(library: Library) -> None:
     names = {library.scenario(FLAGSHIP, seed).profile.name for seed in range(60)}
     assert names == {"Priya Janssens", "Sanne Janssens", "Leila Janssens"}
-    hashes = {library.scenario(FLAGSHIP, seed).content_hash for seed in range(5)}
-    assert len(hashes) == 5
+    template = library.template(FLAGSHIP)
+    by_variant: dict[str, set[str]] = {}
+    for seed in range(20):
+        chosen = repr(sorted(instantiate(template, seed).items()))
+        by_variant.setdefault(chosen, set()).add(library.scenario(FLAGSHIP, seed).content_hash)
+    # One hash per variant whatever seed chose it; different variants, different hashes.
+    assert all(len(hashes) == 1 for hashes in by_variant.values())
+    assert len({h for hashes in by_variant.values() for h in hashes}) == len(by_variant) > 1
+
+
+def test_a_scenario_without_variants_has_one_hash_for_every_seed(library: Library) -> None:
+    fixed = [s for s in library.scenario_ids() if not library.template(s).has_variants]
+    assert fixed, "the library should hold a scenario without variants"
+    assert len({library.scenario(fixed[0], seed).content_hash for seed in range(5)}) == 1
 
 
 def test_seed_none_is_the_first_value_of_every_parameter(library: Library) -> None:
@@ -116,9 +128,9 @@ def test_the_key_follows_the_variant_when_the_data_decides(
 def test_content_hash_covers_the_file_bytes(library: Library, minimal_text: str) -> None:
     one = parse_template_bytes(minimal_text.encode(), "a.md")
     two = parse_template_bytes((minimal_text + "\nMore.\n").encode(), "a.md")
-    assert one.content_hash(1) != two.content_hash(1)
-    assert one.content_hash(1) != one.content_hash(2)
-    assert one.content_hash(None) == one.content_hash(None)
+    assert one.content_hash({"n": 1}) != two.content_hash({"n": 1})
+    assert one.content_hash({"n": 1}) != one.content_hash({"n": 2})
+    assert one.content_hash({"a": 1, "b": 2}) == one.content_hash({"b": 2, "a": 1})
 
 
 def test_integer_range_parameters(library: Library, minimal_text: str) -> None:

@@ -74,7 +74,9 @@ def _url(rule: Any, attempt_id: int) -> str:
 def _protected_rules(app: Flask) -> list[Any]:
     rules = [rule for rule in app.url_map.iter_rules()
              if not rule.endpoint.startswith(PUBLIC_PREFIXES)]
-    assert {"learner.play", "learner.submit", "learner.result", "learner.again"} <= {
+    assert {"learner.play", "learner.submit", "learner.result", "learner.again",
+            "learner.lesson", "learner.seller", "learner.step", "learner.save_step",
+            "learner.review", "learner.confirm", "learner.go", "learner.autosave"} <= {
         rule.endpoint for rule in rules}
     return rules
 

@@ -1,4 +1,4 @@
-"""`content check [DIR]` through click's CliRunner, and `python -m scenarios.cli`."""
+"""`content check [DIR]` through click's CliRunner, and `python -m course.cli`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from scenarios.cli import content_group, main
+from course.cli import content_group, main
 from scenarios.library import Library
 
 
@@ -74,7 +74,7 @@ def test_check_rejects_a_missing_directory(tmp_path: Path) -> None:
 
 def test_python_dash_m_runs_the_same_command() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", "content", "check"],
+        [sys.executable, "-m", "course.cli", "content", "check"],
         capture_output=True,
         text=True,
         check=False,

@@ -1,7 +1,8 @@
 """`content check [DIR]`: validate the content library (and an external directory over it).
 
-The lti_tool CLI mounts `content_group` as `coachlab content`; for testing,
-`python -m scenarios.cli content check` runs the same command.
+It lives in `course` because the check covers lessons as well as scenarios, and `course` may
+import `scenarios` (never the reverse). The lti_tool CLI mounts `content_group` as
+`coachlab content`; `python -m course.cli content check` runs the same command.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from course.catalogue import load_catalogue
 from scenarios.library import ScenarioSummary, load_library
 
 
@@ -41,10 +43,6 @@ def _summary_rows(summaries: Sequence[ScenarioSummary]) -> list[list[str]]:
 
 def check_content(directory: Path | None) -> tuple[list[str], int]:
     """Run every content check; returns the report lines and the exit code (0 or 1)."""
-    # The check covers lessons too. course depends on scenarios, never the reverse, so the
-    # lesson catalogue is imported here, at the edge, when the command runs.
-    from course.catalogue import load_catalogue
-
     library = load_library(directory)
     catalogue = load_catalogue(directory, library)
     problems = sorted(

@@ -1,0 +1,95 @@
+"""Browser test fixtures: `coachlab serve --demo` as a live server, and Debian's Chromium.
+
+The demo LMS on http://localhost:<port> embeds the tool from http://127.0.0.1:<port>: another
+origin and another site, as Moodle or Canvas embed the tool in a cross-origin iframe."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from lti_tool import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+"""Screenshots of every page of the flow (git-ignored)."""
+AXE = Path(__file__).resolve().parents[2] / ".cache" / "npm" / "node_modules" / "axe-core" / (
+    "axe.min.js")
+"""axe-core, installed by `make axe` (part of `make test`) from the npm registry."""
+
+SKIP_WITHOUT_CHROMIUM = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="BROWSER TESTS SKIPPED: /usr/bin/chromium is missing. Install Debian's chromium "
+           "(`make test` does it when run as root) to run them.",
+)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """`coachlab serve --demo` running as its own process on a free port."""
+
+    app: Flask
+    """An app on the same data dir, to read what the server stored."""
+    port: int
+
+    @property
+    def tool_origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def lms_origin(self) -> str:
+        # Another origin (and another site) than the tool's: the tool runs cross-origin.
+        return f"http://localhost:{self.port}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for(port: int, server: subprocess.Popen[str], log: Path) -> None:
+    for _ in range(300):
+        if server.poll() is not None:
+            raise AssertionError(f"coachlab serve exited: {log.read_text(errors='replace')}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError("coachlab serve did not start listening within 30 seconds")
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    port = _free_port()
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "COACHLAB_DATA_DIR": str(data_dir)}
+    for name in ("COACHLAB_BASE_URL", "COACHLAB_ENV", "COACHLAB_DATABASE_URL",
+                 "COACHLAB_CACHE_URL"):
+        env.pop(name, None)
+    log = tmp_path / "server.log"
+    # The request log goes to a file: a pipe nobody reads fills up and stalls the server.
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "lti_tool.cli", "serve", "--demo", "--port", str(port)],
+            env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
+        )
+    try:
+        _wait_for(port, server, log)
+        app = create_app({"DATA_DIR": str(data_dir)})
+        yield LiveServer(app, port)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
