@@ -9,32 +9,70 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_demo_flow import (
+from tests.browser.conftest import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    SKIP_WITHOUT_CHROMIUM,
     LiveServer,
-    live_server,  # noqa: F401  (the fixture)
 )
 from tests.lti_tool.flows import attempt_scenario, correct_answers
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="BROWSER TESTS SKIPPED: no /usr/bin/chromium"),
-]
+pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
 SCENARIO = "territory-rep-300-accounts"
 
 
 def _launch(page: Any, server: LiveServer, person: str) -> Any:
-    page.goto(f"{server.lms_origin}/demo/")
-    page.check(f"input[value={person}]")
-    page.select_option("select[name=scenario]", SCENARIO)
-    page.click("#launch")
+    page.goto(f"{server.lms_origin}/demo/launch?person={person}&scenario={SCENARIO}")
     return page.frame_locator("#tool-frame")
 
 
+def _shoot(page: Any, name: str) -> None:
+    """A screenshot of the LMS page with the iframe grown to show the whole tool page."""
+    tool = next(f for f in page.frames if f.parent_frame is not None)
+    size = page.viewport_size
+    height = tool.evaluate("document.documentElement.scrollHeight")
+    # A viewport as tall as the page: Chromium paints a tall cross-origin iframe only on screen.
+    page.set_viewport_size({"width": size["width"], "height": int(height + 200)})
+    page.evaluate("h => { document.getElementById('tool-frame').style.height = (h + 20) + 'px'; }",
+                  height)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / f"instructor-{name}.png"))
+    page.evaluate("() => { document.getElementById('tool-frame').style.height = ''; }")
+    page.set_viewport_size(size)
+
+
+def _play_partly_wrong(page: Any, server: LiveServer) -> None:
+    """Ada answers every step (a weak coaching plan) and submits."""
+    from playwright.sync_api import expect
+
+    frame = _launch(page, server, "demo-learner-ada")
+    frame.locator("#start-scenario").click()
+    frame.locator("#start-steps").click()
+    scenario = attempt_scenario(server.app)
+    answers = correct_answers(scenario)
+    for step in scenario.steps:
+        expect(frame.locator("legend").first).to_contain_text("Step ", timeout=20000)
+        for name, value in answers.items():
+            if name != step.id and not name.startswith(step.id + "."):
+                continue
+            if isinstance(value, list):
+                for item in value:
+                    frame.locator(f'input[name="{name}"][value="{item}"]').check()
+            elif ".rank." in name:
+                frame.locator(f'select[name="{name}"]').select_option(value)
+            elif frame.locator(f'textarea[name="{name}"]').count():
+                frame.locator(f'textarea[name="{name}"]').fill("I will ask questions.")
+            else:
+                frame.locator(f'input[name="{name}"][value="{value}"]').check()
+        frame.locator("#next").click()
+    frame.locator("#to-confirm").click()
+    frame.locator("#submit-attempt").click()
+    expect(frame.locator("#total-score")).to_be_visible(timeout=20000)
+
+
 def test_instructor_reviews_overrides_and_sees_charts_in_an_iframe(
-    live_server: LiveServer,  # noqa: F811
+    live_server: LiveServer,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -47,22 +85,7 @@ def test_instructor_reviews_overrides_and_sees_charts_in_an_iframe(
             page.on("console", lambda m: violations.append(m.text)
                     if "Content Security Policy" in m.text or "Refused to" in m.text else None)
 
-            # A learner submits a partly wrong attempt.
-            frame = _launch(page, live_server, "demo-learner-ada")
-            expect(frame.locator("#submit-attempt")).to_be_visible(timeout=20000)
-            answers = correct_answers(attempt_scenario(live_server.app))
-            for name, value in answers.items():
-                if isinstance(value, list):
-                    for item in value:
-                        frame.locator(f'input[name="{name}"][value="{item}"]').check()
-                elif name.startswith("critical_tasks.rank."):
-                    frame.locator(f'select[name="{name}"]').select_option(value)
-                elif name == "plan":
-                    frame.locator(f'textarea[name="{name}"]').fill("I will ask questions.")
-                else:
-                    frame.locator(f'input[name="{name}"][value="{value}"]').check()
-            frame.locator("#submit-attempt").click()
-            expect(frame.locator("#total-score")).to_be_visible(timeout=20000)
+            _play_partly_wrong(page, live_server)
 
             # The instructor lands on the dashboard of the placement.
             frame = _launch(page, live_server, "demo-instructor-ivo")
@@ -72,7 +95,7 @@ def test_instructor_reviews_overrides_and_sees_charts_in_an_iframe(
             # The demo LMS offers its roster (NRPS): Ben, who never launched, is listed too.
             expect(frame.locator("body")).to_contain_text("2 learners match")
             expect(table.locator("tr", has_text="Ben")).to_contain_text("not started")
-            page.screenshot(path=str(ARTIFACTS / "instructor-dashboard.png"), full_page=True)
+            _shoot(page, "dashboard")
 
             # Sorting works without JavaScript: a link that reloads the frame.
             frame.locator("table.dashboard thead a", has_text="Score").click()
@@ -94,7 +117,7 @@ def test_instructor_reviews_overrides_and_sees_charts_in_an_iframe(
             expect(audit).to_contain_text("override")
             expect(audit).to_contain_text("80.0%")
             expect(frame.locator("#step-plan .step-score")).to_have_text("80%")
-            page.screenshot(path=str(ARTIFACTS / "instructor-review-audit.png"), full_page=True)
+            _shoot(page, "review-audit")
 
             # Item analysis: Chart.js draws both charts; their tables carry the same numbers.
             frame.locator("nav.tool-nav a", has_text="Item analysis").click()
@@ -116,11 +139,7 @@ def test_instructor_reviews_overrides_and_sees_charts_in_an_iframe(
             histogram_cells = frame.locator("table.histogram td").all_inner_texts()
             assert [int(n) for n in histogram_cells] == drawn[0]["bars"]
             expect(frame.locator("table.stats").first).to_contain_text("Facility index")
-            page.screenshot(path=str(ARTIFACTS / "instructor-analysis.png"), full_page=True)
-            # The whole analysis page (the iframe crops it): the same URL as a top-level page.
-            page.goto(tool.url)
-            expect(page.locator("table.options")).to_be_visible(timeout=20000)
-            page.screenshot(path=str(ARTIFACTS / "instructor-analysis-full.png"), full_page=True)
+            _shoot(page, "analysis")
 
             assert violations == []
         finally:
