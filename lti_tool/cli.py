@@ -13,7 +13,7 @@ from flask.cli import ScriptInfo
 
 from lti_tool import create_app, db
 from lti_tool.errors import LtiToolError
-from lti_tool.keys import KeyFileError, retire_keys, rotate_keys
+from lti_tool.keys import KeyFileError, load_key_ring, retire_keys, rotate_keys
 from lti_tool.platforms import (
     PlatformSpec,
     add_deployment,
@@ -342,7 +342,8 @@ def _data_dir(ctx: click.Context) -> Path:
 def keys_list(ctx: click.Context) -> None:
     """Show the signing key and the previous keys still in the JWKS."""
     app = _app(ctx)
-    ring = app.extensions["coachlab_key_ring"]
+    # Read afresh: `keys rotate` may have changed the files since this app started.
+    ring = load_key_ring(Path(app.config["DATA_DIR"]), str(app.config["TOOL_PRIVATE_KEY"]))
     source = "COACHLAB_TOOL_PRIVATE_KEY" if app.config["TOOL_PRIVATE_KEY"] else "data dir"
     click.echo(f"{ring.current.kid}\tcurrent (signs; from {source})")
     for key in ring.previous:
