@@ -29,7 +29,10 @@ worker_class = "gthread"
 threads = _int("COACHLAB_THREADS", 4)
 timeout = _int("COACHLAB_TIMEOUT", 30)
 graceful_timeout = _int("COACHLAB_GRACEFUL_TIMEOUT", 30)
-keepalive = _int("COACHLAB_KEEPALIVE", 5)
+# Behind a load balancer that reuses upstream connections, keep them open longer than the
+# balancer's idle timeout (nginx: 60 s): if gunicorn closes first, a request the balancer
+# sends on the closing connection is reset (the load test saw exactly that at 5 s).
+keepalive = _int("COACHLAB_KEEPALIVE", 75)
 # Recycle workers now and then (a slow leak never takes a host down); jitter staggers them.
 max_requests = _int("COACHLAB_MAX_REQUESTS", 5000)
 max_requests_jitter = max(1, max_requests // 10) if max_requests else 0
