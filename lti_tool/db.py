@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_ID = 0x636F6163  # "coac": the advisory lock that serialises migrations
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ def upgrade(app: Flask, revision: str = "head") -> None:
     engine = database(app).engine
     cfg = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several hosts start at once, each migrating: one at a time (released at commit).
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
