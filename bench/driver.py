@@ -379,9 +379,9 @@ def start_gunicorn(app_spec: str, env: dict[str, str], port: int, log: Path,
     else:
         args += ["-b", f"127.0.0.1:{port}", "-w", str(workers), "-k", "gthread",
                  "--threads", str(threads)]
-    handle = log.open("ab")
-    process = subprocess.Popen([*args, app_spec], env=env, cwd=ROOT, stdout=handle,
-                               stderr=subprocess.STDOUT)
+    with log.open("ab") as handle:  # the child keeps its own descriptor
+        process = subprocess.Popen([*args, app_spec], env=env, cwd=ROOT, stdout=handle,
+                                   stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     wait_until_up(f"{server.base_url}/healthz", process, log)
     return server

@@ -14,6 +14,7 @@ same step after a second, as a person would.
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import os
 import shutil
@@ -142,10 +143,11 @@ def drive(bench: object, base_url: str, cluster: Cluster, args: argparse.Namespa
         while time.monotonic() < stop_at:
             k += 1
             time.sleep(0.3)
-            done = attempt(lambda: learner.autosave(f"{GOOD_PLAN} draft {k}"))
+            draft, final = f"{GOOD_PLAN} draft {k}", f"{GOOD_PLAN} final {k}"
+            done = attempt(functools.partial(learner.autosave, draft))
             if done:
                 time.sleep(0.3)
-                done = attempt(lambda: learner.submit(f"{GOOD_PLAN} final {k}"))
+                done = attempt(functools.partial(learner.submit, final))
                 done = done and attempt(learner.again)
             while not done and time.monotonic() < stop_at:
                 done = attempt(lambda: resync(learner))
