@@ -83,6 +83,14 @@ def tool_launch(platform: TestPlatform, base_url: str, learners: int) -> Callabl
     return step
 
 
+def tool_launch_only(platform: TestPlatform, base_url: str,
+                     learners: int) -> Callable[[int], None]:
+    """The tool's login and launch without the page it redirects to (the floor's scope)."""
+    def step(i: int) -> None:
+        Learner(base_url, platform, subject=f"learner-{i % learners}").login_and_launch()
+    return step
+
+
 def floor_launch(platform: TestPlatform, base_url: str, learners: int) -> Callable[[int], None]:
     """The floor's login and launch (its launch answers with the tiny page itself)."""
     def step(i: int) -> None:
@@ -144,7 +152,11 @@ def main() -> int:
                   tool_launch(platform, tool.base_url, args.learners))
         tool_rounds: list[Round] = []
         floor_rounds: list[Round] = []
+        bare_rounds: list[Round] = []
         for _ in range(args.rounds):
+            bare_rounds.append(run_round("tool-no-page", tool, args.seconds, args.clients,
+                                         tool_launch_only(platform, tool.base_url,
+                                                          args.learners)))
             floor_rounds.append(run_round("floor", floor, args.seconds, args.clients,
                                           floor_launch(platform, floor.base_url, 50)))
             tool_rounds.append(run_round("tool", tool, args.seconds, args.clients,
@@ -153,15 +165,17 @@ def main() -> int:
               f"{args.clients} concurrent browsers, {args.rounds} x {args.seconds:g} s per "
               f"server, PostgreSQL + Redis; platform JWKS fetched "
               f"{platform.jwks_fetches} time(s) in all")
-        for r in tool_rounds + floor_rounds:
+        for r in tool_rounds + floor_rounds + bare_rounds:
             if r.errors:
                 print(f"  {r.name}: {r.errors} errors, first: {r.first_error}")
         ratios = report("OIDC login + launch (+ the player page for the tool)",
                         summarise(tool_rounds), summarise(floor_rounds), (0.6, 2.0))
+        report("OIDC login + launch only (the tool's redirect not followed): same scope as "
+               "the floor", summarise(bare_rounds), summarise(floor_rounds), (0.6, 2.0))
         peaks = tool.peak_rss_mb()
         print(f"\npeak RSS per tool worker: {', '.join(f'{p:.0f} MB' for p in peaks)}; "
               f"floor: {', '.join(f'{p:.0f} MB' for p in floor.peak_rss_mb())}")
-        errors = sum(r.errors for r in tool_rounds + floor_rounds)
+        errors = sum(r.errors for r in tool_rounds + floor_rounds + bare_rounds)
     return 1 if errors or not ratios["throughput"] else 0
 
 

@@ -51,3 +51,38 @@ def test_login_on_one_gunicorn_launch_on_another_and_submit(tmp_path: Path) -> N
         result = browser.submit(GOOD_PLAN)
         assert "score" in result.lower()
         assert first.cpu_seconds() > 0 and len(first.worker_pids()) == 2
+
+
+@pytest.mark.slow
+def test_coachlab_serve_production_migrates_and_serves_with_gunicorn(tmp_path: Path) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+
+    import requests
+    from driver import ROOT, coachlab, free_port, wait_until_up
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COACHLAB_")}
+    env.update(COACHLAB_ENV="production", COACHLAB_DATA_DIR=str(tmp_path / "data"),
+               COACHLAB_SECRET_KEY="s", COACHLAB_LOG_FORMAT="json", PYTHONPATH=str(ROOT))
+    log = tmp_path / "serve.log"
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "coachlab"), "serve", "--production",
+             "--port", str(port), "--workers", "1"],
+            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process, log)
+        ready = requests.get(f"http://127.0.0.1:{port}/readyz",
+                             headers={"X-Request-ID": "probe-1"}, timeout=10)
+        assert ready.status_code == 200 and ready.headers["X-Request-ID"] == "probe-1"
+        assert "database at revision" in coachlab(env, "db", "upgrade")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    lines = [json.loads(line) for line in log.read_text().splitlines()
+             if line.startswith("{")]
+    assert any(line.get("request_id") == "probe-1" and line.get("path") == "/readyz"
+               for line in lines), log.read_text()[-2000:]
