@@ -98,6 +98,7 @@ class TestPlatform:
         """Stop the JWKS endpoint."""
         if self._server is not None:
             self._server.shutdown()
+            self._server.server_close()
 
     def register_args(self) -> list[str]:
         """`coachlab platform add` arguments registering this platform."""

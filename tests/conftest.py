@@ -95,7 +95,20 @@ def make_app(tmp_path: Path, **overrides: Any) -> Flask:
     app = create_app(config)
     app.config["HTTP_SESSION_FACTORY"] = lambda: wsgi_session(app)
     db.upgrade(app)
+    _made_apps.append(app)
     return app
+
+
+_made_apps: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    """Close every pooled connection of the apps a test made (a PostgreSQL connection left
+    open warns, and its schema could not be dropped)."""
+    yield
+    while _made_apps:
+        db.database(_made_apps.pop()).engine.dispose()
 
 
 POSTGRES_URL = os.environ.get(

@@ -49,6 +49,7 @@ def test_login_on_one_gunicorn_launch_on_another_and_submit(tmp_path: Path) -> N
         browser.autosave("a first draft")
         browser.base_url = first.base_url
         result = browser.submit(GOOD_PLAN)
+        browser.http.close()
         assert "score" in result.lower()
         assert first.cpu_seconds() > 0 and len(first.worker_pids()) == 2
 
@@ -75,7 +76,8 @@ def test_coachlab_serve_production_migrates_and_serves_with_gunicorn(tmp_path: P
             env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", process, log)
-        ready = requests.get(f"http://127.0.0.1:{port}/readyz",
+        with requests.Session() as http:
+            ready = http.get(f"http://127.0.0.1:{port}/readyz",
                              headers={"X-Request-ID": "probe-1"}, timeout=10)
         assert ready.status_code == 200 and ready.headers["X-Request-ID"] == "probe-1"
         assert "database at revision" in coachlab(env, "db", "upgrade")
