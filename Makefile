@@ -57,6 +57,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# Every database test runs on SQLite and on PostgreSQL (tests/conftest.py's `app` fixture);
+# `make test COACHLAB_TEST_DATABASES=sqlite` for a quicker local run.
+COACHLAB_TEST_DATABASES ?= sqlite,postgresql
+export COACHLAB_TEST_DATABASES
+
 test: venv browser-deps axe lint
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests (exit 5): failing"; exit 1; fi; \

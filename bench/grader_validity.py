@@ -1,6 +1,7 @@
 """How well does the coaching_plan grader agree with human labels? A table per scenario.
 
-    python bench/grader_validity.py [--split test|dev|all] [--scenario ID]
+    python bench/grader_validity.py [--split test|dev|all] [--scenario ID] [--data-dir DIR]
+                                    [--second-rater LABELS.jsonl]
 
 Loads every labelled answer in bench/data/grader_validity/*.jsonl (labelled by RUBRIC.md in the
 same folder), grades each response with the library scenario's `plan` step, maps the score to the
@@ -8,6 +9,11 @@ same folder), grades each response with the library scenario's `plan` step, maps
 The default split is `test`: the held-out third used to report the grader's validity; tune against
 `dev` only. Exit status: 0 when it ran (it reports, it does not judge), 1 when the scenario or
 grader packages cannot be imported, 2 when the data is malformed.
+
+--second-rater names a file of {"id", "label"} lines from a second person who labelled the same
+answers blind: the report then adds the human-human agreement (how far two careful raters agree
+by the same rubric, the ceiling a grader can be expected to reach) and the grader against each
+rater.
 """
 
 from __future__ import annotations
@@ -267,6 +273,51 @@ def grade_all(answers: Sequence[LabelledAnswer]) -> tuple[list[Graded], list[str
     return graded, problems
 
 
+def load_second_rater(path: Path, answers: Sequence[LabelledAnswer]) -> dict[str, int]:
+    """A second rater's labels by answer id; every selected answer must have one."""
+    labels: dict[str, int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            answer_id, label = str(record["id"]), record["label"]
+        except (ValueError, KeyError, TypeError):
+            raise ValidityDataError(f"{path}:{number}: expected {{\"id\": ..., \"label\": 0|1|2}}")\
+                from None
+        if label not in LABELS:
+            raise ValidityDataError(f"{path}:{number}: label: {label!r} is not 0, 1 or 2")
+        labels[answer_id] = label
+    missing = [a.id for a in answers if a.id not in labels]
+    if missing:
+        raise ValidityDataError(f"{path}: no second label for {len(missing)} selected answers, "
+                                f"e.g. {missing[0]}")
+    return labels
+
+
+def rater_lines(graded: Sequence[Graded], second: dict[str, int]) -> list[str]:
+    """Human-human agreement, and the grader against each rater and where the raters agree."""
+    first = [g.answer.label for g in graded]
+    other = [second[g.answer.id] for g in graded]
+    machine = [g.predicted for g in graded]
+    agreed = [g for g in graded if g.answer.label == second[g.answer.id]]
+
+    def row(name: str, a: Sequence[int], b: Sequence[int]) -> str:
+        return (f"   {name:<34} n={len(a):<4} QWK {quadratic_weighted_kappa(a, b):.3f}  "
+                f"exact {exact_agreement(a, b):.3f}  adjacent {adjacent_agreement(a, b):.3f}")
+
+    return [
+        "== two human raters",
+        row("rater 1 (file labels) vs rater 2", first, other),
+        row("grader vs rater 1", first, machine),
+        row("grader vs rater 2", other, machine),
+        row("grader where the raters agree", [g.answer.label for g in agreed],
+            [g.predicted for g in agreed]),
+        f"   label 0 by both raters scored 2: "
+        f"{sum(g.predicted == 2 for g in agreed if g.answer.label == 0)}",
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, grade the selected answers and print the agreement tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -275,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scenario", default=None, help="only this scenario id")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR,
                         help="folder of labelled *.jsonl files")
+    parser.add_argument("--second-rater", type=Path, default=None,
+                        help="a second rater's blind labels of the same answers (id, label)")
     args = parser.parse_args(argv)
 
     try:
@@ -288,6 +341,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     selected = select(answers, args.split, args.scenario)
+    second: dict[str, int] | None = None
+    if args.second_rater is not None:
+        try:
+            second = load_second_rater(args.second_rater, selected)
+        except (ValidityDataError, OSError) as e:
+            print(f"bad second-rater labels: {e}", file=sys.stderr)
+            return 2
     try:
         graded, problems = grade_all(selected)
     except ImportError as e:
@@ -305,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(report("overall", graded)))
     if graded:
         print("\n".join(hard_case_lines(graded)))
+    if graded and second is not None:
+        print("\n".join(rater_lines(graded, second)))
     if problems:
         print("== problems")
         print("\n".join(f"   {p}" for p in problems))

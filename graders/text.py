@@ -17,6 +17,7 @@ ambiguity, so analysis is linear in the length of the text.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ _TOKEN_RE = re.compile(
     r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*%?|[.;:!?,()\n–—]|(?<=\s)-(?=\s)"
 )
 
-_STEMMER = snowballstemmer.stemmer("english")
+_STEMMERS = threading.local()
+"""One Snowball stemmer per thread: a stemmer keeps its working word in the instance, so two
+threads of one web worker sharing it garble each other's stems."""
 
 PUNCT = frozenset(".;:!?,()\n–—-")
 
@@ -234,7 +237,10 @@ def normalise_word(word: str) -> str:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The Snowball stem of an already normalised word."""
-    return str(_STEMMER.stemWord(word))
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 @lru_cache(maxsize=65536)

@@ -10,10 +10,10 @@ from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_tool import cache, db, privacy, security
+from lti_tool import cache, db, ops, privacy, security
 from lti_tool.config import ensure_secret_key, load_config
-from lti_tool.errors import register_error_handlers
-from lti_tool.keys import load_key_ring
+from lti_tool.errors import ConfigError, register_error_handlers
+from lti_tool.keys import KeyFileError, load_key_ring
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,7 +24,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     data_dir = Path(app.config["DATA_DIR"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = ensure_secret_key(data_dir)
-    key_ring = load_key_ring(data_dir)
+    try:
+        key_ring = load_key_ring(data_dir, str(app.config["TOOL_PRIVATE_KEY"]))
+    except KeyFileError as error:
+        raise ConfigError(str(error)) from None
     app.extensions["coachlab_keys"] = key_ring.current
     app.extensions["coachlab_key_ring"] = key_ring
     if app.config["PROXIES"]:
@@ -36,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     cache.init_app(app)
+    ops.init_app(app)
     register_error_handlers(app)
     security.init_app(app)
     privacy.init_app(app)

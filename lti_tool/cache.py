@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from flask_caching import Cache
 
+from lti_tool.errors import ConfigError
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -22,6 +24,15 @@ def init_app(app: Flask) -> None:
         settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
                     "CACHE_KEY_PREFIX": "coachlab:"}
     else:
+        workers = int(app.config.get("WORKERS") or 1)
+        if workers > 1:
+            raise ConfigError(
+                f"{workers} workers are configured (COACHLAB_WORKERS or gunicorn's --workers) "
+                "but the cache is in-process: a login stored by one worker is unknown to the "
+                "worker that gets the launch, so about half of all launches would fail "
+                "'State not found'. Set COACHLAB_CACHE_URL=redis://HOST:6379/0, or run one "
+                "worker."
+            )
         # The default SimpleCache threshold (500) would evict live nonces under load.
         settings = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 20000}
     cache = Cache()

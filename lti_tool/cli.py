@@ -48,10 +48,22 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--demo", is_flag=True, help="Mount the built-in demo LMS and register it.")
-def serve(host: str, port: int, demo: bool) -> None:
-    """Serve the tool with the development server (migrates the database first)."""
+@click.option("--production", is_flag=True,
+              help="Serve with gunicorn (lti_tool/gunicorn_conf.py) instead of the development "
+                   "server; see docs/deploy.md.")
+@click.option("--workers", type=int, default=None,
+              help="gunicorn worker processes (--production; default COACHLAB_WORKERS or 2).")
+@click.option("--threads", type=int, default=None,
+              help="Threads per worker (--production; default COACHLAB_THREADS or 4).")
+def serve(host: str, port: int, demo: bool, production: bool, workers: int | None,
+          threads: int | None) -> None:
+    """Serve the tool (migrates the database first): the development server, or gunicorn
+    with --production."""
     import os
 
+    if production:
+        _serve_production(host, port, demo, workers, threads)
+        return
     overrides: dict[str, Any] = {}
     if demo:
         overrides["DEMO"] = True
@@ -63,6 +75,9 @@ def serve(host: str, port: int, demo: bool) -> None:
         app = create_app(overrides)
     except LtiToolError as error:
         raise click.ClickException(error.message) from None
+    from lti_tool.ops import configure_from_app
+
+    configure_from_app(app)
     db.upgrade(app)
     base = app.config["BASE_URL"] or f"http://{host}:{port}"
     if app.config["DEMO"]:
@@ -81,6 +96,39 @@ def serve(host: str, port: int, demo: bool) -> None:
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+def _serve_production(host: str, port: int, demo: bool, workers: int | None,
+                      threads: int | None) -> None:
+    """Migrate once (here, not in every worker), then replace this process with gunicorn."""
+    import os
+    import sys
+
+    if demo:
+        raise click.ClickException("--demo is for the development server; drop it or "
+                                   "--production.")
+    env = dict(os.environ)
+    if workers is not None:
+        env["COACHLAB_WORKERS"] = str(workers)
+    if threads is not None:
+        env["COACHLAB_THREADS"] = str(threads)
+    env.setdefault("COACHLAB_BIND", f"{host}:{port}")
+    # The web workers never deliver grades: `coachlab worker` runs as its own process.
+    env["COACHLAB_INPROCESS_WORKER"] = "0"
+    os.environ.update(env)
+    try:
+        app = create_app({"WORKERS": int(env.get("COACHLAB_WORKERS") or 2)})
+    except LtiToolError as error:
+        raise click.ClickException(error.message) from None
+    db.upgrade(app)
+    db.database(app).engine.dispose()
+    click.echo(f"database at revision {db.current_revision(app)}; starting gunicorn on "
+               f"{env['COACHLAB_BIND']}")
+    sys.stdout.flush()
+    os.execve(sys.executable, [
+        sys.executable, "-m", "gunicorn", "-c", "python:lti_tool.gunicorn_conf",
+        "lti_tool.wsgi:application()",
+    ], env)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--interval", default=5.0, show_default=True, type=float,
@@ -95,6 +143,10 @@ def worker(ctx: click.Context, once: bool, interval: float, retry_failed: bool) 
     from lti_tool import outbox
 
     app = _app(ctx)
+    if ctx.find_object(ScriptInfo) is None and not isinstance(ctx.obj, Flask):
+        from lti_tool.ops import configure_from_app
+
+        configure_from_app(app)
     stop = threading.Event()
     if retry_failed:
         with db.database(app).sessions() as session:
@@ -302,8 +354,11 @@ def _data_dir(ctx: click.Context) -> Path:
 @click.pass_context
 def keys_list(ctx: click.Context) -> None:
     """Show the signing key and the previous keys still in the JWKS."""
-    ring = load_key_ring(_data_dir(ctx))
-    click.echo(f"{ring.current.kid}\tcurrent (signs)")
+    app = _app(ctx)
+    # Read afresh: `keys rotate` may have changed the files since this app started.
+    ring = load_key_ring(Path(app.config["DATA_DIR"]), str(app.config["TOOL_PRIVATE_KEY"]))
+    source = "COACHLAB_TOOL_PRIVATE_KEY" if app.config["TOOL_PRIVATE_KEY"] else "data dir"
+    click.echo(f"{ring.current.kid}\tcurrent (signs; from {source})")
     for key in ring.previous:
         click.echo(f"{key.kid}\tprevious (still in the JWKS)")
 

@@ -49,6 +49,12 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": "",
     "FRAME_ANCESTORS": "",
     "RETENTION_DAYS": 0,
+    # production (docs/deploy.md)
+    "TOOL_PRIVATE_KEY": "",
+    "WORKERS": 1,
+    "CLOCK_LEEWAY_SECONDS": 60,
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "INFO",
 }
 """Setting name (without the COACHLAB_ prefix) -> default value; the type of the default is
 the type an environment value is converted to. README.md documents each one."""
@@ -79,6 +85,26 @@ def _convert(name: str, raw: str, default: Any) -> Any:
     return raw
 
 
+def _raw_value(environ: Mapping[str, str], name: str) -> str | None:
+    """COACHLAB_<NAME>, or the contents of the file COACHLAB_<NAME>_FILE names (Docker and
+    Kubernetes secrets are files); both at once is a mistake worth refusing."""
+    raw = environ.get(ENV_PREFIX + name)
+    file_name = environ.get(f"{ENV_PREFIX}{name}_FILE")
+    if file_name is None:
+        return raw
+    if raw is not None:
+        raise ConfigError(
+            f"Both {ENV_PREFIX}{name} and {ENV_PREFIX}{name}_FILE are set; keep one of them."
+        )
+    try:
+        return Path(file_name).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(
+            f"{ENV_PREFIX}{name}_FILE={file_name!r} cannot be read ({error.strerror}); "
+            "point it at a readable file holding the value."
+        ) from None
+
+
 def load_config(
     environ: Mapping[str, str] | None = None, test_config: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -86,7 +112,7 @@ def load_config(
     environ = os.environ if environ is None else environ
     config: dict[str, Any] = dict(DEFAULTS)
     for name, default in DEFAULTS.items():
-        raw = environ.get(ENV_PREFIX + name)
+        raw = _raw_value(environ, name)
         if raw is not None:
             config[name] = _convert(name, raw, default)
     if test_config:
@@ -100,6 +126,10 @@ def load_config(
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{data_dir / 'coachlab.sqlite3'}"
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(
+            f"{ENV_PREFIX}LOG_FORMAT={config['LOG_FORMAT']!r} is not known; use text or json"
+        )
     return config
 
 

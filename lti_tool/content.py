@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,7 +111,28 @@ def require_scenario(scenario_id: str) -> None:
         )
 
 
+VARIANT_CACHE_SIZE = 512
+"""Scenario variants kept built per process: a learner's every page and submission needs
+theirs, and building one (substitution + validation) costs about a millisecond."""
+
+
 def load_scenario(scenario_id: str, seed: int | None) -> Scenario:
     """The playable scenario; NotFound names the known ids when the placement's id is wrong."""
     require_scenario(scenario_id)
-    return library().scenario(scenario_id, seed)
+    lib = library()
+    cache: tuple[threading.Lock, OrderedDict[tuple[str, int | None], Scenario]]
+    cache = current_app.extensions.setdefault(
+        "coachlab_variants", (threading.Lock(), OrderedDict()))
+    lock, built = cache
+    key = (scenario_id, seed)
+    with lock:
+        found = built.get(key)
+        if found is not None:
+            built.move_to_end(key)
+            return found
+    scenario = lib.scenario(scenario_id, seed)  # frozen values: safe to share
+    with lock:
+        built[key] = scenario
+        while len(built) > VARIANT_CACHE_SIZE:
+            built.popitem(last=False)
+    return scenario

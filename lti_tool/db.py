@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,12 +11,16 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from flask import Flask
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_ID = 0x636F6163  # "coac": the advisory lock that serialises migrations
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # pre-ping: a connection the database dropped (restart, failover, idle timeout) is
+    # replaced on checkout instead of failing the request that drew it.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         pool_timeout=10, pool_recycle=1800)
 
 
 def init_app(app: Flask) -> None:
@@ -76,13 +84,23 @@ def rollback_request_session() -> None:
     """Roll back the current session, if one is open (error handlers call this)."""
     session: Session | None = g.get("db_session")
     if session is not None:
+        _rollback_quietly(session)
+
+
+def _rollback_quietly(session: Session) -> None:
+    """Roll back; when the connection died (database restarted), drop it instead of failing
+    the error page too. The pool's pre-ping replaces it on the next checkout."""
+    try:
         session.rollback()
+    except DBAPIError:
+        log.warning("rollback on a dead database connection; discarding it", exc_info=True)
+        session.invalidate()
 
 
 def _close_session(_exc: BaseException | None) -> None:
     session: Session | None = g.pop("db_session", None)
     if session is not None:
-        session.rollback()
+        _rollback_quietly(session)
         session.close()
 
 
@@ -101,6 +119,9 @@ def upgrade(app: Flask, revision: str = "head") -> None:
     engine = database(app).engine
     cfg = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several hosts start at once, each migrating: one at a time (released at commit).
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 

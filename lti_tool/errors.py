@@ -131,6 +131,15 @@ def _page(title: str, message: str, status: int) -> ResponseReturnValue:
     return render_template("errors/error.html", title=title, message=message), status
 
 
+def _is_outage(error: Exception) -> bool:
+    """A database error that means "unreachable" (connection lost or refused), not a bug."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers; called once by the app factory."""
     from pylti1p3.exception import LtiException, OIDCException
@@ -177,6 +186,25 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> ResponseReturnValue:
         rollback_request_session()
         return _page(error.name, error.description or error.name, error.code or 500)
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    @app.errorhandler(DBAPIError)
+    def backend_error(error: Exception) -> ResponseReturnValue:
+        if isinstance(error, DBAPIError) and not _is_outage(error):
+            return internal_error(error)
+        rollback_request_session()
+        log.error("%s %s: a backend is unreachable: %s", request.method, request.path,
+                  type(error).__name__)
+        page = render_template(
+            "errors/error.html", title="The tool is briefly unavailable",
+            message="The tool cannot reach its database or cache just now; nothing you entered "
+                    "after your last save was stored. Please try again in a minute.")
+        return page, 503, {"Retry-After": "30"}
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> ResponseReturnValue:

@@ -97,9 +97,20 @@ def _write_private(path: Path, pem: str) -> None:
     os.replace(temporary, path)
 
 
-def load_key_ring(data_dir: Path) -> KeyRing:
-    """The current key (generated when missing) and every previous key in the data dir."""
-    current = ensure_key_pair(data_dir / TOOL_KEY_FILE)
+def load_key_ring(data_dir: Path, private_pem: str = "") -> KeyRing:
+    """The current key and every previous key in the data dir. The current key is
+    `private_pem` when given (COACHLAB_TOOL_PRIVATE_KEY[_FILE]: every host signs with, and
+    publishes, the same key), else the data dir's key file (generated when missing)."""
+    if private_pem.strip():
+        try:
+            current = key_pair_from_private_pem(private_pem.strip() + "\n")
+        except (ValueError, TypeError) as error:
+            raise KeyFileError(
+                "COACHLAB_TOOL_PRIVATE_KEY is not an unencrypted PEM private key "
+                f"({error}); give the contents of a PKCS#8 or PKCS#1 RSA key file."
+            ) from None
+    else:
+        current = ensure_key_pair(data_dir / TOOL_KEY_FILE)
     folder = data_dir / PREVIOUS_KEYS_DIR
     previous: list[KeyPair] = []
     if folder.is_dir():

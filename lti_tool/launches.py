@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import LaunchRejected
@@ -10,6 +11,9 @@ from lti_tool.lti.claims import LaunchClaims, is_admin, is_staff
 from lti_tool.lti.references import LaunchRef
 from lti_tool.models import Context, PlatformRegistration, ResourceLink, User
 from lti_tool.placements import DEFAULT_POINTS, settings_from_custom
+
+UPSERT_TRIES = 3
+"""Times a launch's upserts are tried when a concurrent first launch inserted the same row."""
 
 
 def _user(session: Session, registration_id: int, claims: LaunchClaims) -> User:
@@ -81,10 +85,19 @@ def record_launch(
         raise LaunchRejected("The launch names no resource link; the LMS must send one.")
     if not claims["subject"]:
         raise LaunchRejected("The launch names no user (sub); anonymous launches cannot play.")
-    user = _user(session, registration.id, claims)
-    context = _context(session, registration.id, claims)
-    link = _link(session, registration.id, claims, context, default_points)
-    session.commit()
+    for attempt in range(UPSERT_TRIES):
+        try:
+            user = _user(session, registration.id, claims)
+            context = _context(session, registration.id, claims)
+            link = _link(session, registration.id, claims, context, default_points)
+            session.commit()
+            break
+        except IntegrityError:
+            # Two first launches into a new course (or by a new user) both inserted the same
+            # row; the other one committed first. Start over: the selects now find its rows.
+            session.rollback()
+            if attempt == UPSERT_TRIES - 1:
+                raise
     return LaunchRef(
         launch_id=launch_id,
         registration_id=registration.id,

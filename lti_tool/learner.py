@@ -648,10 +648,7 @@ def result_view(attempt: Attempt) -> dict[str, Any]:
         answer = answers.get(step.id)
         # The criteria table already says each criterion's feedback, and the explanation box
         # shows the step's teaching text: list only what neither says.
-        # The derivation's own explanation names task ids and weights (g-values); the
-        # learner reads the same reasoning in words in the step's teaching text instead.
-        said = {str(c.get("feedback") or "") for c in criteria} | {
-            step.feedback, scenario.derivation.explanation}
+        said = {str(c.get("feedback") or "") for c in criteria} | {step.feedback}
         feedback = [line for line in (row.feedback if row else []) if line not in said]
         steps.append({
             "number": number,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
@@ -93,6 +94,19 @@ def platform_origins(app: Flask) -> tuple[str, ...]:
     return origins
 
 
+def _registration_origins(rows: Iterable[Any]) -> set[str]:
+    """The origins that frame the tool for these registrations (issuer and login URL)."""
+    found: set[str] = set()
+    for row in rows:
+        for url in (row.issuer, row.auth_login_url):
+            origin = origin_of(url)
+            if origin:
+                found.add(origin)
+        if row.issuer in CANVAS_CLOUD_ISSUERS:
+            found.add(CANVAS_CLOUD_ISSUERS[row.issuer])
+    return found
+
+
 def forget_platform_origins(app: Flask) -> None:
     """Drop the cached frame-ancestors (after a registration changed in this process)."""
     app.extensions.pop("coachlab_frame_ancestors", None)
@@ -130,9 +144,24 @@ def set_headers(response: Response) -> Response:
     """after_request: the security headers. A view that needs another policy sets its own."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     headers = response.headers
-    if request.endpoint in FRESH_ORIGIN_ENDPOINTS:
+    seen = g.get("coachlab_registrations")
+    if request.endpoint in FRESH_ORIGIN_ENDPOINTS and seen is None:
         forget_platform_origins(app)
     policy = content_security_policy(app)
+    if request.endpoint in FRESH_ORIGIN_ENDPOINTS and seen:
+        # The registrations this request read are fresh (tool_config read them from the
+        # database): frame their platforms even when the cached list predates them, without
+        # reading every registration again on every login and launch.
+        try:
+            fresh = _registration_origins(row for rows in seen.values() for row in rows)
+        except Exception:  # rows expired by a rollback and the database is gone: skip them
+            log.warning("frame-ancestors: this request's registrations unreadable")
+            fresh = set()
+        missing = sorted(fresh - set(platform_origins(app)))
+        if missing:
+            policy = policy.replace("frame-ancestors 'self'",
+                                    "frame-ancestors 'self' " + " ".join(missing))
+            policy = policy.replace("form-action ", "form-action " + " ".join(missing) + " ", 1)
     if request.endpoint == "registration.register":
         # Dynamic registration: the platform that opens this page is not registered yet.
         opener = origin_of(request.args.get("openid_configuration", ""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -56,8 +57,10 @@ def markdown_parser() -> MarkdownIt:
     return _MD
 
 
+@lru_cache(maxsize=1024)
 def render(markdown: str) -> str:
-    """Render Markdown to safe HTML: raw HTML is escaped, unsafe links are not linked."""
+    """Render Markdown to safe HTML: raw HTML is escaped, unsafe links are not linked.
+    Cached: the player renders the same scenario sections for every learner."""
     html: str = _MD.render(markdown)
     return html
 

@@ -3,17 +3,21 @@ test LMS platform with its own key and a `launch` helper doing the full OIDC log
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import jwt
 import pytest
 import requests
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from requests.adapters import BaseAdapter
@@ -91,12 +95,80 @@ def make_app(tmp_path: Path, **overrides: Any) -> Flask:
     app = create_app(config)
     app.config["HTTP_SESSION_FACTORY"] = lambda: wsgi_session(app)
     db.upgrade(app)
+    _made_apps.append(app)
     return app
 
 
+_made_apps: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    """Close every pooled connection of the apps a test made (a PostgreSQL connection left
+    open warns, and its schema could not be dropped)."""
+    yield
+    while _made_apps:
+        db.database(_made_apps.pop()).engine.dispose()
+
+
+POSTGRES_URL = os.environ.get(
+    "COACHLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_DATABASES = tuple(
+    name.strip() for name in os.environ.get("COACHLAB_TEST_DATABASES", "sqlite").split(",")
+    if name.strip()
+)
+"""Engines the `app` fixture runs every database test on; `make test` sets
+COACHLAB_TEST_DATABASES=sqlite,postgresql (a bare `pytest` runs SQLite only)."""
+_KNOWN_DATABASES = {"sqlite", "postgresql"}
+if set(TEST_DATABASES) - _KNOWN_DATABASES or not TEST_DATABASES:
+    raise pytest.UsageError(
+        f"COACHLAB_TEST_DATABASES={','.join(TEST_DATABASES)!r}: use sqlite, postgresql or both "
+        "(comma-separated)")
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A database URL whose search_path is a fresh uuid-named schema, dropped afterwards
+    (other test runs share the server: never a fixed name). Skips when the server is missing
+    (fails under CI=1, where PostgreSQL must run)."""
+    engine = sa.create_engine(POSTGRES_URL, poolclass=sa.pool.NullPool)
+    schema = f"coachlab_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as error:
+        message = f"POSTGRES TESTS SKIPPED: no PostgreSQL at {POSTGRES_URL}: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(params=[
+    pytest.param(name, marks=[pytest.mark.postgres] if name == "postgresql" else [], id=name)
+    for name in TEST_DATABASES
+])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The database of the `app` fixture: SQLite in tmp_path, or a PostgreSQL schema."""
+    if request.param == "postgresql":
+        with postgres_schema() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'data' / 'coachlab.sqlite3'}"
+
+
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path)
+def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    app = make_app(tmp_path, DATABASE_URL=database_url)
+    yield app
+    # Close pooled connections before the schema is dropped (and so none leak across tests).
+    db.database(app).engine.dispose()
 
 
 @pytest.fixture

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_app_context
 from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import LaunchRejected
@@ -39,11 +41,23 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         """Always: an issuer (e.g. one Canvas) may hold several developer keys."""
         return True
 
+    def _rows(self, iss: str) -> list[PlatformRegistration]:
+        """The issuer's registrations, read once per request (a launch asks four times)."""
+        memo: dict[str, list[PlatformRegistration]] | None = None
+        if has_app_context():
+            memo = g.setdefault("coachlab_registrations", {})
+        if memo is not None and iss in memo:
+            return memo[iss]
+        rows = list(self._session.scalars(
+            select(PlatformRegistration).where(PlatformRegistration.issuer == iss)
+        ).all())
+        if memo is not None:
+            memo[iss] = rows
+        return rows
+
     def find_registration_row(self, iss: str, client_id: str | None) -> PlatformRegistration:
         """The stored registration; LaunchRejected names an unknown issuer or client id."""
-        rows = self._session.scalars(
-            select(PlatformRegistration).where(PlatformRegistration.issuer == iss)
-        ).all()
+        rows = self._rows(iss)
         if not rows:
             raise LaunchRejected(
                 f"Unknown issuer: the platform {iss!r} is not registered with this tool. An "
@@ -92,18 +106,28 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         return self.to_registration(self.find_registration_row(iss, client_id))
 
     def _deployment(self, row: PlatformRegistration, deployment_id: str) -> LtiDeployment | None:
-        found = self._session.scalar(
+        found = self._find_deployment(row.id, deployment_id)
+        if found is None and row.allow_any_deployment and deployment_id:
+            # A trusted registration: a new course placement brings a new deployment id;
+            # record it so admins can see and later restrict the list. It commits on its own
+            # connection: two first launches into the same new course race, and the loser of
+            # the insert must read the winner's row instead of failing with a 500.
+            with Session(bind=self._session.get_bind()) as own:
+                own.add(Deployment(registration_id=row.id, deployment_id=deployment_id))
+                try:
+                    own.commit()
+                except IntegrityError:
+                    own.rollback()
+            found = self._find_deployment(row.id, deployment_id)
+        return LtiDeployment().set_deployment_id(deployment_id) if found else None
+
+    def _find_deployment(self, registration_id: int, deployment_id: str) -> Deployment | None:
+        return self._session.scalar(
             select(Deployment).where(
-                Deployment.registration_id == row.id, Deployment.deployment_id == deployment_id
+                Deployment.registration_id == registration_id,
+                Deployment.deployment_id == deployment_id,
             )
         )
-        if found is None and row.allow_any_deployment and deployment_id:
-            # A trusted registration: a new course placement brings a new deployment id; record
-            # it (the launch commits it) so admins can see and later restrict the list.
-            found = Deployment(registration_id=row.id, deployment_id=deployment_id)
-            self._session.add(found)
-            self._session.flush()
-        return LtiDeployment().set_deployment_id(deployment_id) if found else None
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
         """The deployment of an issuer with exactly one client id, or None."""

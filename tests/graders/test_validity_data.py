@@ -19,8 +19,10 @@ from bench.grader_validity import (
     ValidityDataError,
     load_answers,
     load_file,
+    load_second_rater,
     main,
     parse_record,
+    rater_lines,
     report,
     split_for,
 )
@@ -168,3 +170,26 @@ def test_report_lists_label_zero_answers_scored_two() -> None:
 
 def test_report_of_nothing_says_so() -> None:
     assert report("empty", []) == ["== empty", "   n = 0 (nothing to compare)"]
+
+
+def test_second_rater_agreement_is_reported() -> None:
+    graded = [_graded("demo-scenario-001", 0, 2), _graded("demo-scenario-002", 1, 1),
+              _graded("demo-scenario-003", 2, 2), _graded("demo-scenario-004", 2, 1)]
+    second = {"demo-scenario-001": 0, "demo-scenario-002": 2, "demo-scenario-003": 2,
+              "demo-scenario-004": 2}
+    text = "\n".join(rater_lines(graded, second))
+    assert "rater 1 (file labels) vs rater 2   n=4    QWK" in text
+    assert "exact 0.750" in text.splitlines()[1]
+    assert "grader where the raters agree      n=3" in text
+    assert "label 0 by both raters scored 2: 1" in text
+
+
+def test_second_rater_file_must_cover_every_answer(tmp_path: Path) -> None:
+    answers = [_graded("demo-scenario-001", 0, 0).answer, _graded("demo-scenario-002", 1, 1).answer]
+    path = tmp_path / "second.jsonl"
+    path.write_text('{"id": "demo-scenario-001", "label": 1}\n', encoding="utf-8")
+    with pytest.raises(ValidityDataError, match="no second label for 1 selected answers"):
+        load_second_rater(path, answers)
+    path.write_text('{"id": "demo-scenario-001", "label": 3}\n', encoding="utf-8")
+    with pytest.raises(ValidityDataError, match="label: 3 is not 0, 1 or 2"):
+        load_second_rater(path, answers)

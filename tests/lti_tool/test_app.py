@@ -17,6 +17,7 @@ from lti_tool.config import load_config
 from lti_tool.errors import ConfigError
 from lti_tool.keys import TOOL_KEY_FILE
 from lti_tool.models import Base
+from tests.conftest import make_app
 
 
 def test_config_layers_defaults_then_environment_then_test_mapping(tmp_path: Path) -> None:
@@ -85,7 +86,8 @@ def test_about_page_shows_registration_values(client: FlaskClient) -> None:
     assert "http://localhost/lti/login" in page and "http://localhost/lti/jwks.json" in page
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(app: Flask) -> None:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    app = make_app(tmp_path)  # SQLite whatever COACHLAB_TEST_DATABASES says
     with db.database(app).engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1

@@ -35,7 +35,7 @@ def test_rotate_adds_a_signing_key_and_keeps_the_old_one(
     for pem in Path(app.config["DATA_DIR"]).rglob("*.pem"):
         assert pem.stat().st_mode & 0o077 == 0, pem
 
-    restarted = make_app(tmp_path)  # a restarted process picks the new key up
+    restarted = make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"])  # a restarted process
     client = restarted.test_client()
     assert _kids(client) == [ring.current.kid, old]
     assert restarted.extensions["coachlab_keys"].kid == ring.current.kid
@@ -48,7 +48,7 @@ def test_signatures_use_the_new_key_after_rotation(
     tmp_path: Path, app: Flask, runner: FlaskCliRunner, platform: PlatformInfo
 ) -> None:
     runner.invoke(main, ["keys", "rotate"])
-    restarted = make_app(tmp_path)
+    restarted = make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"])
     client = restarted.test_client()
     picker = open_picker(Launcher(client, platform), client)
     page = html.unescape(choose(client, picker, ["scenario:territory-rep-300-accounts"])

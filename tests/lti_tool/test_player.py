@@ -231,7 +231,9 @@ def test_submitting_the_saved_drafts_grades_them_and_the_feedback_teaches(
                      r"\[evidence: </span>Coverage", result)
     assert "Met</span>" in result
     assert "The right reading of this seller" in result
-    assert escape(scenario.derivation.explanation) not in result  # ids and g-values stay out
+    # The reading of the seller is shown in words: task labels, never ids or g-values.
+    assert escape(scenario.derivation.explanation) in result
+    assert not re.search(r"\(g=\d", result) and f"{scenario.derivation.focus} " not in result
     assert escape(scenario.steps[-1].feedback[:60]) in result
     assert "not connected to a gradebook" in result  # the test launch has no AGS claim
     assert "Your attempts" in result and "Attempt 1" in result

@@ -28,8 +28,9 @@ from tests.lti_tool.flows import (
     submit,
 )
 
-PUBLIC_PREFIXES = ("static", "lti.", "demo_lms.", "index")
-"""Endpoints reachable without a launch reference: the protocol, assets and the demo LMS."""
+PUBLIC_PREFIXES = ("static", "lti.", "demo_lms.", "index", "ops.")
+"""Endpoints reachable without a launch reference: the protocol, assets, the demo LMS and
+the health and readiness checks (lti_tool/ops.py: they show no user data)."""
 
 MARKER = "VICTIM-PRIVATE-ANSWER-7c1f"
 
