@@ -51,8 +51,9 @@ def _play_partly_wrong(page: Any, server: LiveServer) -> None:
     frame.locator("#start-steps").click()
     scenario = attempt_scenario(server.app)
     answers = correct_answers(scenario)
-    for step in scenario.steps:
-        expect(frame.locator("legend").first).to_contain_text("Step ", timeout=20000)
+    for number, step in enumerate(scenario.steps, start=1):
+        expect(frame.locator("legend").first).to_contain_text(
+            f"Step {number} of {len(scenario.steps)}", timeout=20000)
         for name, value in answers.items():
             if name != step.id and not name.startswith(step.id + "."):
                 continue
@@ -66,6 +67,7 @@ def _play_partly_wrong(page: Any, server: LiveServer) -> None:
             else:
                 frame.locator(f'input[name="{name}"][value="{value}"]').check()
         frame.locator("#next").click()
+    expect(frame.locator("h1")).to_have_text("Review your answers", timeout=20000)
     frame.locator("#to-confirm").click()
     frame.locator("#submit-attempt").click()
     expect(frame.locator("#total-score")).to_be_visible(timeout=20000)
