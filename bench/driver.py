@@ -192,12 +192,13 @@ class PlayerForm:
             data[name] = text
         return data
 
-    def draft(self, text: str) -> dict[str, Any]:
-        """Only the free text: an incomplete form the tool saves as a draft (autosave)."""
-        data: dict[str, Any] = dict(self.hidden)
-        for name in self.textareas:
-            data[name] = text
-        return data
+    def merge(self, other: PlayerForm) -> None:
+        """Add the fields of another page of the same attempt (the next step)."""
+        self.hidden.update(other.hidden)
+        for name, values in other.choices.items():
+            self.choices.setdefault(name, values)
+        self.selects.extend(n for n in other.selects if n not in self.selects)
+        self.textareas.extend(n for n in other.textareas if n not in self.textareas)
 
 
 @dataclass
@@ -237,23 +238,49 @@ class Learner:
         return str(launch.headers.get("Location", ""))
 
     def launch(self) -> PlayerForm:
-        """Login, launch and open the player page the tool redirects to."""
+        """Login, launch and open the player the tool redirects to, step pages included."""
         location = self.login_and_launch()
         if not location:
             raise DriverError("launch: no redirect to the player")
         self.player_url = location if location.startswith("http") else self.base_url + location
-        page = self.http.get(self.player_url, timeout=self.timeout)
+        return self.open_player(self.player_url)
+
+    def open_player(self, url: str) -> PlayerForm:
+        """Open the player as a learner reads it: the page the tool resumes at, then every
+        step page (one step per page), collecting the fields a complete answer fills in."""
+        page = self.http.get(url, timeout=self.timeout)
         self._check(page, (200,), "player")
-        self.form = PlayerForm.parse(page.text)
-        return self.form
+        if urlsplit(page.url).path.startswith("/play/result"):
+            raise DriverError("player: the attempt is submitted (the result page opened)")
+        form = PlayerForm.parse(page.text)
+        token = form.hidden["launch"]
+        number = 1
+        while True:
+            step = self.http.get(f"{self.base_url}/play/step/{number}",
+                                 params={"launch": token}, timeout=self.timeout)
+            if step.status_code == 404:
+                break
+            self._check(step, (200,), f"step {number}")
+            form.merge(PlayerForm.parse(step.text))
+            number += 1
+        if not form.textareas:
+            raise DriverError("player: no free-text step found")
+        self.form = form
+        return form
 
     def autosave(self, text: str) -> None:
-        """Save a draft: main's player stores an incomplete form as drafts (400 + the form)."""
+        """What static/player.js sends after the learner types: the free text as JSON."""
         assert self.form is not None, "launch first"
-        response = self.http.post(f"{self.base_url}/play/submit", data=self.form.draft(text),
+        step = self.form.textareas[-1]
+        payload = {"launch": self.form.hidden["launch"],
+                   "csrf_token": self.form.hidden["csrf_token"],
+                   "attempt": self.form.hidden["attempt"], "step": step,
+                   "fields": {step: text}}
+        response = self.http.post(f"{self.base_url}/play/draft", json=payload,
                                   allow_redirects=False, timeout=self.timeout)
-        self._check(response, (400,), "autosave")
-        self.form = PlayerForm.parse(response.text)
+        self._check(response, (200,), "autosave")
+        if not response.json().get("saved"):
+            raise DriverError(f"autosave: not saved: {response.text[:300]}")
 
     def submit(self, text: str = GOOD_PLAN) -> str:
         """Submit a complete answer and open the result page; returns the result page."""
@@ -273,9 +300,10 @@ class Learner:
         data = {"launch": self.form.hidden["launch"],
                 "csrf_token": self.form.hidden["csrf_token"]}
         response = self.http.post(f"{self.base_url}/play/again", data=data,
-                                  allow_redirects=True, timeout=self.timeout)
-        self._check(response, (200,), "again")
-        self.form = PlayerForm.parse(response.text)
+                                  allow_redirects=False, timeout=self.timeout)
+        self._check(response, (302, 303), "again")
+        location = response.headers["Location"]
+        self.open_player(location if location.startswith("http") else self.base_url + location)
 
 
 @dataclass

@@ -30,7 +30,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from driver import GOOD_PLAN, DriverError, Learner, PlayerForm, free_port  # noqa: E402
+from driver import GOOD_PLAN, DriverError, Learner, free_port  # noqa: E402
 from stack import stack  # noqa: E402
 
 
@@ -127,11 +127,8 @@ def drive(bench: object, base_url: str, cluster: Cluster, args: argparse.Namespa
         """Reload the player, as a person does after an error page: the open attempt's form,
         or, when the last submission went through before its result page failed, a new
         attempt."""
-        page = learner.http.get(learner.player_url, timeout=30)
-        if page.status_code != 200:
-            raise DriverError(f"player: HTTP {page.status_code}: {page.text[:300]}")
         try:
-            learner.form = PlayerForm.parse(page.text)
+            learner.open_player(learner.player_url)
         except DriverError:
             learner.again()
 

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from driver import GOOD_PLAN, Learner, PlayerForm  # noqa: E402
+from driver import GOOD_PLAN, Learner  # noqa: E402
 
 
 @pytest.mark.slow
@@ -42,9 +42,7 @@ def test_login_on_one_gunicorn_launch_on_another_and_submit(tmp_path: Path) -> N
                                      allow_redirects=False)
         assert launched.status_code == 302, launched.text[:500]
         player = urlsplit(launched.headers["Location"])
-        page = browser.http.get(f"{first.base_url}{player.path}?{player.query}")
-        assert page.status_code == 200
-        browser.form = PlayerForm.parse(page.text)
+        browser.open_player(f"{first.base_url}{player.path}?{player.query}")
         browser.base_url = second.base_url
         browser.autosave("a first draft")
         browser.base_url = first.base_url
