@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, literal, select, true
+from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lti_tool.errors import LaunchRejected
 from lti_tool.lti.claims import LaunchClaims, is_admin, is_staff
@@ -16,24 +16,30 @@ UPSERT_TRIES = 3
 """Times a launch's upserts are tried when a concurrent first launch inserted the same row."""
 
 
+_EXISTING = (
+    select(User, Context, ResourceLink)
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(User, and_(User.registration_id == bindparam("registration_id"),
+                          User.subject == bindparam("subject")))
+    .outerjoin(Context, and_(Context.registration_id == bindparam("registration_id"),
+                             Context.context_id == bindparam("context_id")))
+    .outerjoin(ResourceLink, and_(ResourceLink.registration_id == bindparam("registration_id"),
+                                  ResourceLink.resource_link_id == bindparam("link_id")))
+)
+"""A launch's user, context and link as stored, each or None, in one row (outer joins off a
+one-row select). Built once: composing ORM expressions costs more than running them."""
+
+
 def _existing(
     session: Session, registration_id: int, claims: LaunchClaims
 ) -> tuple[User | None, Context | None, ResourceLink | None]:
     """The launch's user, context and link as stored, in one round trip (a relaunch, the
-    common case, then writes nothing unless a claim changed)."""
-    one = select(literal(1).label("one")).subquery()
-    user, context, link = aliased(User), aliased(Context), aliased(ResourceLink)
-    context_id = claims["context_id"]
-    row = session.execute(
-        select(user, context, link).select_from(one)
-        .outerjoin(user, and_(user.registration_id == registration_id,
-                              user.subject == claims["subject"]))
-        .outerjoin(context, and_(context.registration_id == registration_id,
-                                 context.context_id == context_id)
-                   if context_id is not None else ~true())
-        .outerjoin(link, and_(link.registration_id == registration_id,
-                              link.resource_link_id == claims["resource_link_id"]))
-    ).one()
+    common case, then writes nothing unless a claim changed). A launch without a context
+    compares context_id with NULL, which matches no row."""
+    row = session.execute(_EXISTING, {
+        "registration_id": registration_id, "subject": claims["subject"],
+        "context_id": claims["context_id"], "link_id": claims["resource_link_id"],
+    }).one()
     return row[0], row[1], row[2]
 
 

@@ -13,7 +13,7 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,19 @@ from lti_tool.errors import LaunchRejected
 from lti_tool.keys import KeyPair
 from lti_tool.lti.claims import DEPLOYMENT_ID as DEPLOYMENT_CLAIM
 from lti_tool.models import Deployment, PlatformRegistration
+
+# Built once: composing ORM expressions costs more per launch than running them.
+_REGISTRATIONS = select(PlatformRegistration).where(
+    PlatformRegistration.issuer == bindparam("iss"))
+_REGISTRATIONS_WITH_DEPLOYMENT = (
+    select(PlatformRegistration, Deployment.id)
+    .outerjoin(Deployment, and_(Deployment.registration_id == PlatformRegistration.id,
+                                Deployment.deployment_id == bindparam("deployment_id")))
+    .where(PlatformRegistration.issuer == bindparam("iss"))
+)
+_DEPLOYMENT = select(Deployment.id).where(
+    Deployment.registration_id == bindparam("registration_id"),
+    Deployment.deployment_id == bindparam("deployment_id"))
 
 
 class DbToolConf(ToolConfAbstract[FlaskRequest]):
@@ -53,18 +66,13 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
             return memo[iss]
         if deployment_id:
             found = self._session.execute(
-                select(PlatformRegistration, Deployment.id)
-                .outerjoin(Deployment, and_(Deployment.registration_id == PlatformRegistration.id,
-                                            Deployment.deployment_id == deployment_id))
-                .where(PlatformRegistration.issuer == iss)
+                _REGISTRATIONS_WITH_DEPLOYMENT, {"iss": iss, "deployment_id": deployment_id}
             ).all()
             rows = list(dict.fromkeys(row[0] for row in found))
             self._listed.update((row[0].id, deployment_id) for row in found
                                 if row[1] is not None)
         else:
-            rows = list(self._session.scalars(
-                select(PlatformRegistration).where(PlatformRegistration.issuer == iss)
-            ).all())
+            rows = list(self._session.scalars(_REGISTRATIONS, {"iss": iss}).all())
         if memo is not None:
             memo[iss] = rows
         return rows
@@ -152,10 +160,7 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         if (registration_id, deployment_id) in self._listed:
             return True  # read with the registration in this request
         return self._session.scalar(
-            select(Deployment.id).where(
-                Deployment.registration_id == registration_id,
-                Deployment.deployment_id == deployment_id,
-            )
+            _DEPLOYMENT, {"registration_id": registration_id, "deployment_id": deployment_id}
         ) is not None
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
