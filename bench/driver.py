@@ -323,14 +323,20 @@ class Server:
             return []
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the master and its workers so far."""
+        """User + system CPU of the master and its workers so far, including workers that
+        exited (gunicorn recycles one after max_requests): the master's cutime and cstime
+        hold what its reaped children used; without them a recycled worker's CPU vanished
+        from the sum and a round could even show negative CPU."""
         total = 0.0
         for pid in [self.process.pid, *self.worker_pids()]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            ticks = int(fields[11]) + int(fields[12])
+            if pid == self.process.pid:
+                ticks += int(fields[13]) + int(fields[14])
+            total += ticks / os.sysconf("SC_CLK_TCK")
         return total
 
     def peak_rss_mb(self) -> list[float]:

@@ -6,7 +6,9 @@ A load driver plays the platform (bench/driver.py): OIDC login initiation, a sig
 the form_post launch, and for the tool the player page the launch lands on. The floor
 (bench/floor_app.py) issues state and nonce in the same Redis, verifies the same RS256 token
 and renders a tiny page. Rounds alternate floor and tool so both see the same machine load.
-Prints launches/s, p50/p99 and server CPU per launch, and the ratios tool/floor.
+Prints launches/s, p50/p99 and server CPU per launch, and the ratios tool/floor. The tool's
+full launch ends with the page the launch lands on; --steps also reads every step page (what
+bench/driver.py's Learner.launch does for the load test), which is more than a launch.
 Targets (issue 8): throughput >= 0.6x the floor, CPU per launch <= 2x the floor.
 """
 
@@ -76,10 +78,22 @@ def run_round(name: str, server: Server, seconds: float, clients: int,
     return result
 
 
-def tool_launch(platform: TestPlatform, base_url: str, learners: int) -> Callable[[int], None]:
-    """A full launch into the tool: login, launch, the player page (a new browser each time)."""
+def tool_launch(platform: TestPlatform, base_url: str, learners: int,
+                steps: bool = False) -> Callable[[int], None]:
+    """A full launch into the tool: login, launch and the player page it lands on (a new
+    browser each time); with `steps`, then every step page too (Learner.launch)."""
     def step(i: int) -> None:
-        Learner(base_url, platform, subject=f"learner-{i % learners}").launch()
+        learner = Learner(base_url, platform, subject=f"learner-{i % learners}")
+        if steps:
+            learner.launch()
+            return
+        location = learner.login_and_launch()
+        if not location:
+            raise RuntimeError("launch: no redirect to the player")
+        page = learner.http.get(location if location.startswith("http") else base_url + location,
+                                timeout=learner.timeout)
+        if page.status_code != 200:
+            raise RuntimeError(f"player: HTTP {page.status_code}")
     return step
 
 
@@ -141,6 +155,8 @@ def main() -> int:
     parser.add_argument("--learners", type=int, default=200, help="distinct learners")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--steps", action="store_true",
+                        help="the tool's full launch also reads every step page of the player")
     args = parser.parse_args()
     with stack() as bench:
         tool = bench.start_tool(args.workers, args.threads)
@@ -160,7 +176,8 @@ def main() -> int:
             floor_rounds.append(run_round("floor", floor, args.seconds, args.clients,
                                           floor_launch(platform, floor.base_url, 50)))
             tool_rounds.append(run_round("tool", tool, args.seconds, args.clients,
-                                         tool_launch(platform, tool.base_url, args.learners)))
+                                         tool_launch(platform, tool.base_url, args.learners,
+                                                     args.steps)))
         print(f"launch benchmark: gunicorn {args.workers} workers x {args.threads} threads, "
               f"{args.clients} concurrent browsers, {args.rounds} x {args.seconds:g} s per "
               f"server, PostgreSQL + Redis; platform JWKS fetched "
@@ -168,7 +185,8 @@ def main() -> int:
         for r in tool_rounds + floor_rounds + bare_rounds:
             if r.errors:
                 print(f"  {r.name}: {r.errors} errors, first: {r.first_error}")
-        ratios = report("OIDC login + launch (+ the player page for the tool)",
+        ratios = report("OIDC login + launch (+ the player page for the tool"
+                        + (", and every step page)" if args.steps else ")"),
                         summarise(tool_rounds), summarise(floor_rounds), (0.6, 2.0))
         report("OIDC login + launch only (the tool's redirect not followed): same scope as "
                "the floor", summarise(bare_rounds), summarise(floor_rounds), (0.6, 2.0))

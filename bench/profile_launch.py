@@ -4,7 +4,7 @@
 
 Same stack as bench/launch_bench.py (PostgreSQL schema, Redis, the test platform), but the
 tool runs in this process under the Werkzeug test client so cProfile sees all of it. Prints
-the top functions and the number of SQL statements and Redis commands per launch.
+the top functions and the SQL statements and Redis round trips per launch (a pipeline: one).
 """
 
 from __future__ import annotations
@@ -46,6 +46,15 @@ def main() -> int:
             return original(self, *a, **k)
 
         Redis.execute_command = counted  # type: ignore[method-assign]
+        from redis.client import Pipeline
+
+        original_pipeline = Pipeline.execute
+
+        def counted_pipeline(self: Pipeline, *a: object, **k: object) -> object:
+            counts["redis"] += 1  # one round trip, however many commands
+            return original_pipeline(self, *a, **k)
+
+        Pipeline.execute = counted_pipeline  # type: ignore[method-assign]
         platform = bench.platform
         base = "http://127.0.0.1"
 
@@ -72,7 +81,7 @@ def main() -> int:
             launch(i)
         profile.disable()
         print(f"per launch (login + launch + player page): {counts['sql'] / args.launches:.1f} "
-              f"SQL statements, {counts['redis'] / args.launches:.1f} Redis commands")
+              f"SQL statements, {counts['redis'] / args.launches:.1f} Redis round trips")
         stats = pstats.Stats(profile)
         stats.sort_stats(args.sort).print_stats(args.top)
         db.database(app).engine.dispose()

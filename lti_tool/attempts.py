@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from lti_tool import content, outbox, progress
 from lti_tool.errors import Forbidden, GradingFailed, InvalidAnswer, NotFound
@@ -24,23 +24,30 @@ OPEN = "in_progress"
 DONE = ("graded", "needs_review", "overridden")
 
 
+_PLACEMENT = (select(ResourceLink, User).join(User, User.id == bindparam("user_id"))
+              .where(ResourceLink.id == bindparam("link_id")))
+"""A launch's link and user in one round trip (built once, like the launch's statements)."""
+
+
 def placement(session: Session, ref: LaunchRef) -> tuple[ResourceLink, User]:
     """The link and user of a launch (both scoped to the launch's registration)."""
-    link = session.get(ResourceLink, ref.link_id)
-    user = session.get(User, ref.user_id)
+    row = session.execute(_PLACEMENT, {"link_id": ref.link_id, "user_id": ref.user_id}).first()
+    link, user = (row[0], row[1]) if row is not None else (None, None)
     if link is None or user is None or link.registration_id != ref.registration_id:
         raise NotFound("This launch's placement no longer exists; launch again from your course.")
     return link, user
 
 
 def latest_attempt(session: Session, link: ResourceLink, user: User) -> Attempt | None:
-    """The user's most recent attempt on this placement."""
-    return session.scalar(
+    """The user's most recent attempt on this placement, its answers loaded with it (every
+    page that shows the attempt reads them)."""
+    return session.scalars(
         select(Attempt)
         .where(Attempt.resource_link_pk == link.id, Attempt.user_pk == user.id)
         .order_by(Attempt.id.desc())
         .limit(1)
-    )
+        .options(joinedload(Attempt.responses))
+    ).unique().first()
 
 
 class NoAttemptsLeft(Forbidden):
@@ -100,9 +107,14 @@ def current_attempt(session: Session, link: ResourceLink, user: User) -> Attempt
     return attempt if attempt is not None else start_attempt(session, link, user)
 
 
+_OWNED_OPTIONS = (joinedload(Attempt.responses), joinedload(Attempt.resource_link),
+                  joinedload(Attempt.user))
+
+
 def owned_attempt(session: Session, ref: LaunchRef, attempt_id: int) -> Attempt:
-    """An attempt of this launch's placement that the launching user may see."""
-    attempt = session.get(Attempt, attempt_id)
+    """An attempt of this launch's placement that the launching user may see (its answers,
+    link and user loaded in the same round trip: submit and the result page use them)."""
+    attempt = session.get(Attempt, attempt_id, options=_OWNED_OPTIONS)
     if attempt is None or attempt.resource_link_pk != ref.link_id:
         raise NotFound(f"There is no attempt {attempt_id} on this activity.")
     if attempt.user_pk != ref.user_id and not ref.staff:

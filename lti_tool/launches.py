@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,11 +16,35 @@ UPSERT_TRIES = 3
 """Times a launch's upserts are tried when a concurrent first launch inserted the same row."""
 
 
-def _user(session: Session, registration_id: int, claims: LaunchClaims) -> User:
-    user = session.scalar(
-        select(User).where(User.registration_id == registration_id,
-                           User.subject == claims["subject"])
-    )
+_EXISTING = (
+    select(User, Context, ResourceLink)
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(User, and_(User.registration_id == bindparam("registration_id"),
+                          User.subject == bindparam("subject")))
+    .outerjoin(Context, and_(Context.registration_id == bindparam("registration_id"),
+                             Context.context_id == bindparam("context_id")))
+    .outerjoin(ResourceLink, and_(ResourceLink.registration_id == bindparam("registration_id"),
+                                  ResourceLink.resource_link_id == bindparam("link_id")))
+)
+"""A launch's user, context and link as stored, each or None, in one row (outer joins off a
+one-row select). Built once: composing ORM expressions costs more than running them."""
+
+
+def _existing(
+    session: Session, registration_id: int, claims: LaunchClaims
+) -> tuple[User | None, Context | None, ResourceLink | None]:
+    """The launch's user, context and link as stored, in one round trip (a relaunch, the
+    common case, then writes nothing unless a claim changed). A launch without a context
+    compares context_id with NULL, which matches no row."""
+    row = session.execute(_EXISTING, {
+        "registration_id": registration_id, "subject": claims["subject"],
+        "context_id": claims["context_id"], "link_id": claims["resource_link_id"],
+    }).one()
+    return row[0], row[1], row[2]
+
+
+def _user(session: Session, registration_id: int, claims: LaunchClaims,
+          user: User | None) -> User:
     if user is None:
         user = User(registration_id=registration_id, subject=claims["subject"])
         session.add(user)
@@ -30,13 +54,10 @@ def _user(session: Session, registration_id: int, claims: LaunchClaims) -> User:
     return user
 
 
-def _context(session: Session, registration_id: int, claims: LaunchClaims) -> Context | None:
+def _context(session: Session, registration_id: int, claims: LaunchClaims,
+             context: Context | None) -> Context | None:
     if claims["context_id"] is None:
         return None
-    context = session.scalar(
-        select(Context).where(Context.registration_id == registration_id,
-                              Context.context_id == claims["context_id"])
-    )
     if context is None:
         context = Context(registration_id=registration_id, context_id=claims["context_id"])
         session.add(context)
@@ -49,12 +70,8 @@ def _context(session: Session, registration_id: int, claims: LaunchClaims) -> Co
 
 def _link(
     session: Session, registration_id: int, claims: LaunchClaims, context: Context | None,
-    default_points: float,
+    default_points: float, link: ResourceLink | None,
 ) -> ResourceLink:
-    link = session.scalar(
-        select(ResourceLink).where(ResourceLink.registration_id == registration_id,
-                                   ResourceLink.resource_link_id == claims["resource_link_id"])
-    )
     if link is None:
         link = ResourceLink(
             registration_id=registration_id,
@@ -87,9 +104,11 @@ def record_launch(
         raise LaunchRejected("The launch names no user (sub); anonymous launches cannot play.")
     for attempt in range(UPSERT_TRIES):
         try:
-            user = _user(session, registration.id, claims)
-            context = _context(session, registration.id, claims)
-            link = _link(session, registration.id, claims, context, default_points)
+            found_user, found_context, found_link = _existing(session, registration.id, claims)
+            user = _user(session, registration.id, claims, found_user)
+            context = _context(session, registration.id, claims, found_context)
+            link = _link(session, registration.id, claims, context, default_points,
+                         found_link)
             session.commit()
             break
         except IntegrityError:

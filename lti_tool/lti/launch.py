@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,8 +69,11 @@ class CoachlabOIDCLogin(FlaskOIDCLogin):
         if not isinstance(storage, CookielessCacheStorage):
             raise LtiException("the login needs the cookieless cache storage")
         parts = urlsplit(url)
+        service = self._session_service
         storage.remember_state(
             state, nonce,
+            nonce_key=(service.take_deferred_nonce()
+                       if isinstance(service, SingleUseNonceSessionService) else None),
             binding=secrets.token_urlsafe(24),
             storage_target=str(flask_request.values.get(STORAGE_TARGET) or ""),
             platform_origin=f"{parts.scheme}://{parts.netloc}",
@@ -85,28 +91,59 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
     _expected_nonce: str | None = None
     binding: Binding | None = None
 
-    def get_public_key(self) -> tuple[str, str]:
-        """The platform key for this token; a rotated key set is fetched again once."""
+    def get_public_key(self) -> tuple[Any, str]:
+        """The platform key for this token, parsed once per process; a fetched key set is
+        kept in this process for KEY_SET_CACHE_SECONDS (and in the shared cache, which
+        pylti1p3 reads on a miss), and fetched again once when it lacks the token's key
+        (the platform rotated its keys)."""
         registration = self._registration
-        fetched = registration is not None and registration.get_key_set() is None
+        assert registration is not None, "Registration not yet set"
+        header = self._jwt.get("header", {})
+        kid, alg = header.get("kid"), header.get("alg")
+        if not kid:
+            raise LtiException("JWT KID not found")
+        if not alg:
+            raise LtiException("JWT ALG not found")
+        inline = registration.get_key_set()
+        if inline:
+            return _key_from_set(inline, kid, alg), alg
+        url = registration.get_key_set_url()
+        if not url or not url.startswith(("http://", "https://")):
+            raise LtiException(f"Invalid URL: {url}")
+        key_sets = _process_key_sets()
+        key_set = key_sets.get(url)
+        if key_set is None:
+            key_set = self.fetch_public_key(url)
+            key_sets.put(url, key_set)
         try:
-            key: tuple[str, str] = super().get_public_key()
-            return key
+            return _key_from_set(key_set, kid, alg), alg
         except LtiException as error:
-            url = registration.get_key_set_url() if registration is not None else None
-            if not fetched or not url or "Unable to find public key" not in str(error):
+            if "Unable to find public key" not in str(error):
                 raise
-        # The platform rotated its keys since we cached its set: drop the stale copy.
-        assert registration is not None
+        # The platform rotated its keys since we cached its set: drop the stale copies.
+        key_sets.drop(url)
         storage = self._public_key_cache_data_storage
         if storage is not None:
             with DisableSessionId(storage):
                 storage.set_value(
                     "key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest(), None, 1
                 )
-        registration.set_key_set(None)
-        key = super().get_public_key()
-        return key
+        key_set = self.fetch_public_key(url)
+        key_sets.put(url, key_set)
+        return _key_from_set(key_set, kid, alg), alg
+
+    def save_launch_data(self) -> CoachlabMessageLaunch:
+        """pylti1p3's two writes (the launch data, the state's token hash) in one round trip."""
+        service = self._session_service
+        storage = service.data_storage
+        if not isinstance(storage, CookielessCacheStorage):
+            raise LtiException("the launch needs the cookieless cache storage")
+        state = self._get_request_param("state")
+        storage.set_many({
+            service._get_key(self._launch_id, add_prefix=False): self._jwt["body"],
+            service._get_key(state + "-id-token-hash"): self._get_id_token_hash(),
+        }, service._launch_data_lifetime)
+        return self
 
     def validate_jwt_signature(self) -> CoachlabMessageLaunch:
         """pylti1p3's signature check, tolerating a platform clock up to CLOCK_LEEWAY_SECONDS
@@ -168,6 +205,69 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
         super().validate_message()
         return self
 
+
+
+class _KeySets:
+    """Platform key sets fetched over HTTP, kept in this process until they expire."""
+
+    def __init__(self, lifetime: float) -> None:
+        self.lifetime = lifetime
+        self._lock = threading.Lock()
+        self._sets: dict[str, tuple[float, Any]] = {}
+
+    def get(self, url: str) -> Any:
+        """The key set of `url` while it is fresh, else None."""
+        with self._lock:
+            found = self._sets.get(url)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, url: str, key_set: Any) -> None:
+        """Keep `key_set` for `lifetime` seconds."""
+        with self._lock:
+            self._sets[url] = (time.monotonic() + self.lifetime, key_set)
+
+    def drop(self, url: str) -> None:
+        """Forget the key set of `url` (the platform rotated its keys)."""
+        with self._lock:
+            self._sets.pop(url, None)
+
+
+def _process_key_sets() -> _KeySets:
+    key_sets: _KeySets | None = current_app.extensions.get("coachlab_key_sets")
+    if key_sets is None:
+        key_sets = current_app.extensions.setdefault(
+            "coachlab_key_sets", _KeySets(float(current_app.config["KEY_SET_CACHE_SECONDS"])))
+    return key_sets
+
+
+_PARSED_KEYS: dict[str, Any] = {}
+"""JWK (as canonical JSON) -> the parsed public key: parsing costs more than verifying."""
+_PARSED_KEYS_LIMIT = 256
+
+
+def _key_from_set(key_set: Any, kid: str, alg: str) -> Any:
+    """The parsed public key of `key_set` with this kid and alg; LtiException when none."""
+    import jwt
+
+    keys = key_set.get("keys") if isinstance(key_set, dict) else None
+    for jwk in keys or []:
+        if not isinstance(jwk, dict):
+            continue
+        if jwk.get("kid") and jwk.get("kid") == kid and jwk.get("alg", "RS256") == alg:
+            canonical = json.dumps(jwk, sort_keys=True)
+            found = _PARSED_KEYS.get(canonical)
+            if found is None:
+                try:
+                    found = jwt.PyJWK(jwk, algorithm=alg).key
+                except (jwt.PyJWKError, ValueError, TypeError, KeyError) as error:
+                    raise LtiException("Can't convert JWT key to PEM format") from error
+                if len(_PARSED_KEYS) >= _PARSED_KEYS_LIMIT:
+                    _PARSED_KEYS.clear()
+                _PARSED_KEYS[canonical] = found
+            return found
+    raise LtiException("Unable to find public key")
 
 def _binding_kind(state: str, record: dict[str, Any]) -> str:
     """Which proof ties this launch to the browser that ran the login (see Binding)."""

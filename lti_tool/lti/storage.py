@@ -36,10 +36,21 @@ class CookielessCacheStorage(FlaskCacheDataStorage):
         """Delete `key`; True only for the one caller that found it (single use)."""
         return bool(self._coachlab_cache.delete(self._prepare_key(key)))
 
-    def remember_state(self, state: str, nonce: str, **login: Any) -> None:
+    def set_many(self, values: dict[str, Any], exp: int | None = None) -> None:
+        """Write several values in one round trip (a Redis pipeline)."""
+        self._coachlab_cache.set_many(
+            {self._prepare_key(key): value for key, value in values.items()}, exp)
+
+    def remember_state(self, state: str, nonce: str, nonce_key: str | None = None,
+                       **login: Any) -> None:
         """Record that this tool's login issued `state` together with `nonce` (and how the
-        login reached us: `login` holds its storage target, binding secret and parameters)."""
-        self.set_value(f"coachlab-state-{state}", {"nonce": nonce, **login}, STATE_LIFETIME)
+        login reached us: `login` holds its storage target, binding secret and parameters);
+        with `nonce_key`, the single-use nonce is written in the same round trip. Both live
+        STATE_LIFETIME: a nonce is only accepted with its state, so it need not outlive it."""
+        values: dict[str, Any] = {f"coachlab-state-{state}": {"nonce": nonce, **login}}
+        if nonce_key is not None:
+            values[nonce_key] = True
+        self.set_many(values, STATE_LIFETIME)
 
     def login_record(self, state: str) -> dict[str, Any] | None:
         """What the login that issued `state` recorded; None when never issued here."""
@@ -53,7 +64,20 @@ class CookielessCacheStorage(FlaskCacheDataStorage):
 
 
 class SingleUseNonceSessionService(FlaskSessionService):
-    """pylti1p3's session service, except that a nonce is accepted once (replays fail)."""
+    """pylti1p3's session service, except that a nonce is accepted once (replays fail), and
+    the login's nonce is written together with its state (one round trip, see
+    CookielessCacheStorage.remember_state). A nonce never written fails closed."""
+
+    _deferred_nonce_key: str | None = None
+
+    def save_nonce(self, nonce: str) -> None:
+        """Hold the nonce until the login records its state with it."""
+        self._deferred_nonce_key = self._get_key("nonce", nonce)
+
+    def take_deferred_nonce(self) -> str | None:
+        """The key of the nonce the login issued (once)."""
+        key, self._deferred_nonce_key = self._deferred_nonce_key, None
+        return key
 
     def check_nonce(self, nonce: str) -> bool:
         """Consume the nonce: True the first time it is presented, False afterwards."""

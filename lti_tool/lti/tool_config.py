@@ -13,13 +13,27 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import LaunchRejected
 from lti_tool.keys import KeyPair
+from lti_tool.lti.claims import DEPLOYMENT_ID as DEPLOYMENT_CLAIM
 from lti_tool.models import Deployment, PlatformRegistration
+
+# Built once: composing ORM expressions costs more per launch than running them.
+_REGISTRATIONS = select(PlatformRegistration).where(
+    PlatformRegistration.issuer == bindparam("iss"))
+_REGISTRATIONS_WITH_DEPLOYMENT = (
+    select(PlatformRegistration, Deployment.id)
+    .outerjoin(Deployment, and_(Deployment.registration_id == PlatformRegistration.id,
+                                Deployment.deployment_id == bindparam("deployment_id")))
+    .where(PlatformRegistration.issuer == bindparam("iss"))
+)
+_DEPLOYMENT = select(Deployment.id).where(
+    Deployment.registration_id == bindparam("registration_id"),
+    Deployment.deployment_id == bindparam("deployment_id"))
 
 
 class DbToolConf(ToolConfAbstract[FlaskRequest]):
@@ -32,6 +46,7 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         self.issuers_relation_types = {}
         self._session = session
         self._tool_keys = tool_keys
+        self._own_listed: set[tuple[int, str]] = set()
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         """Never: registrations are looked up by issuer and client id together."""
@@ -41,23 +56,40 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         """Always: an issuer (e.g. one Canvas) may hold several developer keys."""
         return True
 
-    def _rows(self, iss: str) -> list[PlatformRegistration]:
-        """The issuer's registrations, read once per request (a launch asks four times)."""
+    def _rows(self, iss: str, deployment_id: str | None = None) -> list[PlatformRegistration]:
+        """The issuer's registrations, read once per request (a launch asks four times);
+        with the launch's deployment id, whether each lists it comes in the same statement."""
         memo: dict[str, list[PlatformRegistration]] | None = None
         if has_app_context():
             memo = g.setdefault("coachlab_registrations", {})
         if memo is not None and iss in memo:
             return memo[iss]
-        rows = list(self._session.scalars(
-            select(PlatformRegistration).where(PlatformRegistration.issuer == iss)
-        ).all())
+        if deployment_id:
+            found = self._session.execute(
+                _REGISTRATIONS_WITH_DEPLOYMENT, {"iss": iss, "deployment_id": deployment_id}
+            ).all()
+            rows = list(dict.fromkeys(row[0] for row in found))
+            self._listed.update((row[0].id, deployment_id) for row in found
+                                if row[1] is not None)
+        else:
+            rows = list(self._session.scalars(_REGISTRATIONS, {"iss": iss}).all())
         if memo is not None:
             memo[iss] = rows
         return rows
 
-    def find_registration_row(self, iss: str, client_id: str | None) -> PlatformRegistration:
+    @property
+    def _listed(self) -> set[tuple[int, str]]:
+        """(registration id, deployment id) pairs this request found listed."""
+        if has_app_context():
+            listed: set[tuple[int, str]] = g.setdefault("coachlab_listed_deployments", set())
+            return listed
+        return self._own_listed
+
+    def find_registration_row(
+        self, iss: str, client_id: str | None, deployment_id: str | None = None
+    ) -> PlatformRegistration:
         """The stored registration; LaunchRejected names an unknown issuer or client id."""
-        rows = self._rows(iss)
+        rows = self._rows(iss, deployment_id)
         if not rows:
             raise LaunchRejected(
                 f"Unknown issuer: the platform {iss!r} is not registered with this tool. An "
@@ -103,11 +135,14 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         self, iss: str, client_id: str | None, *args: Any, **kwargs: Any
     ) -> Registration:
         """The registration for this issuer and client id (the token's audience)."""
-        return self.to_registration(self.find_registration_row(iss, client_id))
+        body = kwargs.get("jwt_body")
+        deployment_id = body.get(DEPLOYMENT_CLAIM) if isinstance(body, dict) else None
+        return self.to_registration(self.find_registration_row(
+            iss, client_id, deployment_id if isinstance(deployment_id, str) else None))
 
     def _deployment(self, row: PlatformRegistration, deployment_id: str) -> LtiDeployment | None:
         found = self._find_deployment(row.id, deployment_id)
-        if found is None and row.allow_any_deployment and deployment_id:
+        if not found and row.allow_any_deployment and deployment_id:
             # A trusted registration: a new course placement brings a new deployment id;
             # record it so admins can see and later restrict the list. It commits on its own
             # connection: two first launches into the same new course race, and the loser of
@@ -121,13 +156,12 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
             found = self._find_deployment(row.id, deployment_id)
         return LtiDeployment().set_deployment_id(deployment_id) if found else None
 
-    def _find_deployment(self, registration_id: int, deployment_id: str) -> Deployment | None:
+    def _find_deployment(self, registration_id: int, deployment_id: str) -> bool:
+        if (registration_id, deployment_id) in self._listed:
+            return True  # read with the registration in this request
         return self._session.scalar(
-            select(Deployment).where(
-                Deployment.registration_id == registration_id,
-                Deployment.deployment_id == deployment_id,
-            )
-        )
+            _DEPLOYMENT, {"registration_id": registration_id, "deployment_id": deployment_id}
+        ) is not None
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
         """The deployment of an issuer with exactly one client id, or None."""

@@ -240,8 +240,8 @@ def test_concurrent_first_launches_into_a_new_course_both_succeed(
     raced: list[str] = []
 
     def user_then_the_other_launch_commits(session: Any, registration_id: int,
-                                           claims: Any) -> User:
-        user = original_user(session, registration_id, claims)  # found none: a new row
+                                           claims: Any, found: Any) -> User:
+        user = original_user(session, registration_id, claims, found)  # none: a new row
         if not raced:
             raced.append("other")
             with db.database(app).sessions() as other:
