@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -69,6 +70,19 @@ def _wait_for(port: int, server: subprocess.Popen[str], log: Path) -> None:
                 return
         time.sleep(0.1)
     raise AssertionError("coachlab serve did not start listening within 30 seconds")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, started headless with the flags this closed network needs."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ import pytest
 
 from tests.browser.conftest import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SKIP_WITHOUT_CHROMIUM,
     LiveServer,
 )
@@ -74,75 +72,70 @@ def _play_partly_wrong(page: Any, server: LiveServer) -> None:
 
 
 def test_instructor_reviews_overrides_and_sees_charts_in_an_iframe(
-    live_server: LiveServer,
+    live_server: LiveServer, browser: Any,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1400})
-            violations: list[str] = []
-            page.on("console", lambda m: violations.append(m.text)
-                    if "Content Security Policy" in m.text or "Refused to" in m.text else None)
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text or "Refused to" in m.text else None)
 
-            _play_partly_wrong(page, live_server)
+    _play_partly_wrong(page, live_server)
 
-            # The instructor lands on the dashboard of the placement.
-            frame = _launch(page, live_server, "demo-instructor-ivo")
-            table = frame.locator("table.dashboard")
-            expect(table).to_be_visible(timeout=20000)
-            expect(table).to_contain_text("Ada")
-            # The demo LMS offers its roster (NRPS): Ben, who never launched, is listed too.
-            expect(frame.locator("body")).to_contain_text("2 learners match")
-            expect(table.locator("tr", has_text="Ben")).to_contain_text("not started")
-            _shoot(page, "dashboard")
+    # The instructor lands on the dashboard of the placement.
+    frame = _launch(page, live_server, "demo-instructor-ivo")
+    table = frame.locator("table.dashboard")
+    expect(table).to_be_visible(timeout=20000)
+    expect(table).to_contain_text("Ada")
+    # The demo LMS offers its roster (NRPS): Ben, who never launched, is listed too.
+    expect(frame.locator("body")).to_contain_text("2 learners match")
+    expect(table.locator("tr", has_text="Ben")).to_contain_text("not started")
+    _shoot(page, "dashboard")
 
-            # Sorting works without JavaScript: a link that reloads the frame.
-            frame.locator("table.dashboard thead a", has_text="Score").click()
-            expect(frame.locator("table.dashboard")).to_contain_text("Ada", timeout=20000)
+    # Sorting works without JavaScript: a link that reloads the frame.
+    frame.locator("table.dashboard thead a", has_text="Score").click()
+    expect(frame.locator("table.dashboard")).to_contain_text("Ada", timeout=20000)
 
-            # Review the attempt, override the free-text step with a comment.
-            frame.locator("table.dashboard tbody a").first.click()
-            plan = frame.locator("#step-plan")
-            expect(plan).to_be_visible(timeout=20000)
-            expect(plan).to_contain_text("Graded by")
-            override = plan.locator("form", has=frame.locator(
-                "input[name=action][value=override]"))
-            override.locator("input[name=score]").fill("80")
-            override.locator("textarea[name=comment]").fill("Good questions; the grader was harsh.")
-            override.locator("button[type=submit]").click()
-            audit = frame.locator("table.audit")
-            expect(audit).to_be_visible(timeout=20000)
-            expect(audit).to_contain_text("Good questions; the grader was harsh.")
-            expect(audit).to_contain_text("override")
-            expect(audit).to_contain_text("80.0%")
-            expect(frame.locator("#step-plan .step-score")).to_have_text("80%")
-            _shoot(page, "review-audit")
+    # Review the attempt, override the free-text step with a comment.
+    frame.locator("table.dashboard tbody a").first.click()
+    plan = frame.locator("#step-plan")
+    expect(plan).to_be_visible(timeout=20000)
+    expect(plan).to_contain_text("Graded by")
+    override = plan.locator("form", has=frame.locator(
+        "input[name=action][value=override]"))
+    override.locator("input[name=score]").fill("80")
+    override.locator("textarea[name=comment]").fill("Good questions; the grader was harsh.")
+    override.locator("button[type=submit]").click()
+    audit = frame.locator("table.audit")
+    expect(audit).to_be_visible(timeout=20000)
+    expect(audit).to_contain_text("Good questions; the grader was harsh.")
+    expect(audit).to_contain_text("override")
+    expect(audit).to_contain_text("80.0%")
+    expect(frame.locator("#step-plan .step-score")).to_have_text("80%")
+    _shoot(page, "review-audit")
 
-            # Item analysis: Chart.js draws both charts; their tables carry the same numbers.
-            frame.locator("nav.tool-nav a", has_text="Item analysis").click()
-            expect(frame.locator("table.histogram")).to_be_visible(timeout=20000)
-            tool = next(f for f in page.frames if f.url.startswith(live_server.tool_origin))
-            tool.wait_for_function(
-                "() => window.Chart && Chart.getChart('histogram-chart') && "
-                "Chart.getChart('steps-chart')", timeout=20000)
-            drawn = tool.evaluate(
-                "() => ['histogram-chart', 'steps-chart'].map(id => {"
-                " const c = document.getElementById(id);"
-                " const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-                " let ink = 0; for (let i = 3; i < px.length; i += 4) { if (px[i]) ink++; }"
-                " return {w: c.width, h: c.height, ink: ink,"
-                "         bars: Chart.getChart(c).data.datasets[0].data}; })")
-            for chart in drawn:
-                assert chart["w"] > 100 and chart["h"] > 50 and chart["ink"] > 500, chart
-            assert sum(drawn[0]["bars"]) == 1  # one graded attempt in the histogram
-            histogram_cells = frame.locator("table.histogram td").all_inner_texts()
-            assert [int(n) for n in histogram_cells] == drawn[0]["bars"]
-            expect(frame.locator("table.stats").first).to_contain_text("Facility index")
-            _shoot(page, "analysis")
+    # Item analysis: Chart.js draws both charts; their tables carry the same numbers.
+    frame.locator("nav.tool-nav a", has_text="Item analysis").click()
+    expect(frame.locator("table.histogram")).to_be_visible(timeout=20000)
+    tool = next(f for f in page.frames if f.url.startswith(live_server.tool_origin))
+    tool.wait_for_function(
+        "() => window.Chart && Chart.getChart('histogram-chart') && "
+        "Chart.getChart('steps-chart')", timeout=20000)
+    drawn = tool.evaluate(
+        "() => ['histogram-chart', 'steps-chart'].map(id => {"
+        " const c = document.getElementById(id);"
+        " const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let ink = 0; for (let i = 3; i < px.length; i += 4) { if (px[i]) ink++; }"
+        " return {w: c.width, h: c.height, ink: ink,"
+        "         bars: Chart.getChart(c).data.datasets[0].data}; })")
+    for chart in drawn:
+        assert chart["w"] > 100 and chart["h"] > 50 and chart["ink"] > 500, chart
+    assert sum(drawn[0]["bars"]) == 1  # one graded attempt in the histogram
+    histogram_cells = frame.locator("table.histogram td").all_inner_texts()
+    assert [int(n) for n in histogram_cells] == drawn[0]["bars"]
+    expect(frame.locator("table.stats").first).to_contain_text("Facility index")
+    _shoot(page, "analysis")
 
-            assert violations == []
-        finally:
-            browser.close()
+    assert violations == []

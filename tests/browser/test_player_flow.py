@@ -9,7 +9,6 @@ go to test-artifacts/.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,8 +17,6 @@ from scenarios.model import Scenario
 from tests.browser.conftest import (
     ARTIFACTS,
     AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SKIP_WITHOUT_CHROMIUM,
     LiveServer,
 )
@@ -29,18 +26,6 @@ pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
 
 LEARNER = "demo-learner-ada"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _launch_url(server: LiveServer, person: str = LEARNER) -> str:
