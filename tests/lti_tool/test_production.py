@@ -259,3 +259,30 @@ def test_concurrent_first_launches_into_a_new_course_both_succeed(
     with db.database(app).sessions() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 1
         assert session.get(User, ref.user_id) is not None
+
+
+def test_readiness_and_login_answer_503_while_redis_is_down(
+    tmp_path: Path, platform_keys: KeyPair
+) -> None:
+    from lti_tool.platforms import PlatformSpec, add_platform
+
+    app = make_app(tmp_path, CACHE_URL="redis://127.0.0.1:9/0?socket_connect_timeout=1")
+    platform = PlatformInfo(keys=platform_keys)
+    with db.database(app).sessions() as session:
+        add_platform(session, PlatformSpec(
+            issuer=platform.issuer, client_id=platform.client_id,
+            deployment_ids=(platform.deployment_id,), auth_login_url=f"{platform.issuer}/auth",
+            auth_token_url=f"{platform.issuer}/token", key_set_url=None,
+            key_set=platform.keys.jwks()))
+        session.commit()
+    client = app.test_client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json()["checks"]["cache"] != "ok"
+    # The OIDC login stores its state and nonce in the shared cache: without it, a clean 503.
+    login = client.get("/lti/login", query_string={
+        "iss": platform.issuer, "login_hint": "u", "target_link_uri": f"{BASE_URL}/lti/launch",
+        "client_id": platform.client_id})
+    body = login.get_data(as_text=True)
+    assert login.status_code == 503 and login.headers["Retry-After"] == "30", body[:500]
+    assert "briefly unavailable" in body and "Traceback" not in body
