@@ -10,7 +10,7 @@ attempt is submitted: the step templates only get PlayerStep views.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -431,36 +431,36 @@ def _current_open(ref: LaunchRef, token: str) -> Attempt | ResponseReturnValue:
     return attempt
 
 
+def _open_page(render: Callable[[LaunchRef, str, Attempt], ResponseReturnValue]
+               ) -> ResponseReturnValue:
+    """Render a page of the open attempt, or send the learner to /play when none is open."""
+    ref, token = _launch_from(request.args)
+    found = _current_open(ref, token)
+    return render(ref, token, found) if isinstance(found, Attempt) else found
+
+
 @bp.get("/play/lesson")
 def lesson() -> ResponseReturnValue:
     """The module's lesson, read before the scenario."""
-    ref, token = _launch_from(request.args)
-    found = _current_open(ref, token)
-    return found if not isinstance(found, Attempt) else _lesson_page(ref, token, found)
+    return _open_page(_lesson_page)
 
 
 @bp.get("/play/seller")
 def seller() -> ResponseReturnValue:
     """The seller's profile, the briefing and the exhibits."""
-    ref, token = _launch_from(request.args)
-    found = _current_open(ref, token)
-    return found if not isinstance(found, Attempt) else _seller_page(ref, token, found)
+    return _open_page(_seller_page)
 
 
 @bp.get("/play/step/<int:number>")
 def step(number: int) -> ResponseReturnValue:
     """One step of the scenario, with the learner's draft filled in."""
-    ref, token = _launch_from(request.args)
-    found = _current_open(ref, token)
-    return found if not isinstance(found, Attempt) else _step_page(ref, token, found, number)
+    return _open_page(lambda ref, token, attempt: _step_page(ref, token, attempt, number))
 
 
 @bp.get("/play/review")
 def review() -> ResponseReturnValue:
     """Every answer at a glance, what is missing, and the way to submit."""
-    ref, token = _launch_from(request.args)
-    found = _current_open(ref, token)
-    return found if not isinstance(found, Attempt) else _review_page(ref, token, found)
+    return _open_page(_review_page)
 
 
 @bp.get("/play/confirm")
