@@ -220,8 +220,9 @@ class Learner:
         if response.status_code not in expected:
             raise DriverError(f"{step}: HTTP {response.status_code}: {response.text[:300]}")
 
-    def login_and_launch(self) -> str:
-        """OIDC login initiation, then the signed launch; returns where the tool sends us."""
+    def login_and_launch(self) -> requests.Response:
+        """OIDC login initiation, then the signed launch; returns the launch's answer: the
+        player page itself (a learner's launch) or a redirect (staff, a submitted attempt)."""
         target = f"{self.base_url}/lti/launch"
         query = {"iss": self.platform.issuer, "login_hint": self.subject,
                  "target_link_uri": target, "client_id": self.platform.client_id,
@@ -235,21 +236,39 @@ class Learner:
         launch = self.http.post(target, data={"id_token": token, "state": auth["state"]},
                                 allow_redirects=False, timeout=self.timeout)
         self._check(launch, (200, 302, 303), "launch")
-        return str(launch.headers.get("Location", ""))
+        return launch
+
+    def landing(self) -> requests.Response:
+        """Login and launch, then the page the launch opens, as the browser shows it
+        (following the launch's redirect when it answers with one). Sets player_url."""
+        launch = self.login_and_launch()
+        if launch.status_code == 200:
+            address = launch.headers.get("Content-Location", "")
+            if not address:
+                raise DriverError("launch: a page without its address (Content-Location)")
+            self.player_url = self._absolute(address)
+            return launch
+        self.player_url = self._absolute(launch.headers.get("Location", ""))
+        page = self.http.get(self.player_url, timeout=self.timeout)
+        self._check(page, (200,), "player")
+        return page
+
+    def _absolute(self, url: str) -> str:
+        if not url:
+            raise DriverError("launch: neither a page nor a redirect to one")
+        return url if url.startswith("http") else self.base_url + url
 
     def launch(self) -> PlayerForm:
-        """Login, launch and open the player the tool redirects to, step pages included."""
-        location = self.login_and_launch()
-        if not location:
-            raise DriverError("launch: no redirect to the player")
-        self.player_url = location if location.startswith("http") else self.base_url + location
-        return self.open_player(self.player_url)
+        """Login, launch and the player page it opens, then every step page."""
+        return self.open_player(self.player_url, self.landing())
 
-    def open_player(self, url: str) -> PlayerForm:
-        """Open the player as a learner reads it: the page the tool resumes at, then every
-        step page (one step per page), collecting the fields a complete answer fills in."""
-        page = self.http.get(url, timeout=self.timeout)
-        self._check(page, (200,), "player")
+    def open_player(self, url: str, page: requests.Response | None = None) -> PlayerForm:
+        """Open the player as a learner reads it: the page the tool resumes at (`page`, when
+        the launch answered with it), then every step page (one step per page), collecting
+        the fields a complete answer fills in."""
+        if page is None:
+            page = self.http.get(url, timeout=self.timeout)
+            self._check(page, (200,), "player")
         if urlsplit(page.url).path.startswith("/play/result"):
             raise DriverError("player: the attempt is submitted (the result page opened)")
         form = PlayerForm.parse(page.text)

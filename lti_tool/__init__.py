@@ -39,6 +39,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     cache.init_app(app)
+    from lti_tool.lti import launch as lti_launch
+
+    lti_launch.init_app(app)
     ops.init_app(app)
     register_error_handlers(app)
     security.init_app(app)

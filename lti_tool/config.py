@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "CONTENT_DIR": "",
     "LAUNCH_MAX_AGE": 8 * 3600,
     "KEY_SET_CACHE_SECONDS": 3600,
+    "REGISTRATION_CACHE_SECONDS": 15.0,
     "POINTS": 100,
     "TOOL_TITLE": "coachlab",
     "PROXIES": 0,

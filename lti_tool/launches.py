@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from lti_tool.errors import LaunchRejected
 from lti_tool.lti.claims import LaunchClaims, is_admin, is_staff
 from lti_tool.lti.references import LaunchRef
+from lti_tool.lti.tool_config import RegistrationInfo
 from lti_tool.models import Context, PlatformRegistration, ResourceLink, User
 from lti_tool.placements import DEFAULT_POINTS, settings_from_custom
 
@@ -43,14 +44,22 @@ def _existing(
     return row[0], row[1], row[2]
 
 
+def _update(row: object, **values: object) -> None:
+    """Set the attributes that differ: an unchanged relaunch (the common case) then leaves
+    nothing dirty, and the session neither flushes nor writes."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+
+
 def _user(session: Session, registration_id: int, claims: LaunchClaims,
           user: User | None) -> User:
     if user is None:
         user = User(registration_id=registration_id, subject=claims["subject"])
         session.add(user)
     # An anonymous launch (privacy settings) keeps the name we already had.
-    user.name = claims["name"] or user.name or ""
-    user.email = claims["email"] or user.email or ""
+    _update(user, name=claims["name"] or user.name or "",
+            email=claims["email"] or user.email or "")
     return user
 
 
@@ -61,10 +70,10 @@ def _context(session: Session, registration_id: int, claims: LaunchClaims,
     if context is None:
         context = Context(registration_id=registration_id, context_id=claims["context_id"])
         session.add(context)
-    context.title = claims["context_title"] or context.title or ""
-    context.label = claims["context_label"] or context.label or ""
+    _update(context, title=claims["context_title"] or context.title or "",
+            label=claims["context_label"] or context.label or "")
     if claims["nrps_endpoint"]:
-        context.nrps_endpoint = dict(claims["nrps_endpoint"])
+        _update(context, nrps_endpoint=dict(claims["nrps_endpoint"]))
     return context
 
 
@@ -80,24 +89,45 @@ def _link(
             settings={},
         )
         session.add(link)
-    link.deployment_id = claims["deployment_id"]
-    link.title = claims["resource_link_title"] or link.title or ""
-    link.context = context
-    link.scenario_id = claims["custom"].get("scenario") or None
-    link.module_id = claims["custom"].get("module") or None
-    # The link's custom parameters carry its settings on every launch; the latest ones win.
-    link.settings = settings_from_custom(claims["custom"], default_points).as_json()
+    if context is None:
+        if link.context_pk is not None:
+            link.context = None
+    elif context.id is None or link.context_pk != context.id:
+        link.context = context  # a new context has no id until the flush
+    _update(
+        link,
+        deployment_id=claims["deployment_id"],
+        title=claims["resource_link_title"] or link.title or "",
+        scenario_id=claims["custom"].get("scenario") or None,
+        module_id=claims["custom"].get("module") or None,
+        # The link's custom parameters carry its settings on every launch; the latest win.
+        settings=settings_from_custom(claims["custom"], default_points).as_json(),
+    )
     if claims["ags_endpoint"] is not None:
-        link.ags_endpoint = dict(claims["ags_endpoint"])
+        _update(link, ags_endpoint=dict(claims["ags_endpoint"]))
     return link
 
 
 def record_launch(
-    session: Session, registration: PlatformRegistration, claims: LaunchClaims, launch_id: str,
+    session: Session, registration: RegistrationInfo | PlatformRegistration,
+    claims: LaunchClaims, launch_id: str,
     admin_subjects: str = "",
     default_points: float = DEFAULT_POINTS,
 ) -> LaunchRef:
     """Upsert the user, context and placement of a validated launch and commit them."""
+    return record_launch_rows(session, registration, claims, launch_id, admin_subjects,
+                              default_points)[0]
+
+
+def record_launch_rows(
+    session: Session, registration: RegistrationInfo | PlatformRegistration,
+    claims: LaunchClaims, launch_id: str,
+    admin_subjects: str = "",
+    default_points: float = DEFAULT_POINTS,
+) -> tuple[LaunchRef, ResourceLink, User]:
+    """record_launch, also returning the placement's link and user as loaded: the session
+    only keeps weak references to unchanged rows, so a caller that reads them again would
+    otherwise pay another query."""
     if not claims["resource_link_id"]:
         raise LaunchRejected("The launch names no resource link; the LMS must send one.")
     if not claims["subject"]:
@@ -109,7 +139,8 @@ def record_launch(
             context = _context(session, registration.id, claims, found_context)
             link = _link(session, registration.id, claims, context, default_points,
                          found_link)
-            session.commit()
+            if session.new or session.dirty:
+                session.commit()
             break
         except IntegrityError:
             # Two first launches into a new course (or by a new user) both inserted the same
@@ -124,4 +155,4 @@ def record_launch(
         link_id=link.id,
         staff=is_staff(claims["roles"]),
         admin=is_admin(claims["roles"], claims["issuer"], claims["subject"], admin_subjects),
-    )
+    ), link, user

@@ -23,7 +23,7 @@ from lti_tool import attempts, content, outbox
 from lti_tool.db import get_session
 from lti_tool.errors import Forbidden, InvalidAnswer, NotFound
 from lti_tool.lti.references import LaunchRef, check_csrf, csrf_token, load_launch
-from lti_tool.models import Attempt
+from lti_tool.models import Attempt, ResourceLink, User
 from lti_tool.rendering import render_markdown
 from lti_tool.urls import tool_url
 
@@ -403,8 +403,16 @@ def _review_page(
 def play() -> ResponseReturnValue:
     """Where the learner left off in the current attempt, or the result of the last one."""
     ref, token = _launch_from(request.args)
+    return landing(ref, token)
+
+
+def landing(ref: LaunchRef, token: str,
+            placement: tuple[ResourceLink, User] | None = None) -> ResponseReturnValue:
+    """The page a learner's launch opens (GET /play, or the launch's own answer): where they
+    left off, or the result of their last attempt. `placement` is the launch's link and user
+    when the caller has them loaded already."""
     session = get_session()
-    link, user = attempts.placement(session, ref)
+    link, user = placement if placement is not None else attempts.placement(session, ref)
     attempt = attempts.current_attempt(session, link, user)
     if attempt.status != attempts.OPEN:
         return redirect(tool_url("learner.result", launch=token, attempt=attempt.id))

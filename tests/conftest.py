@@ -310,12 +310,27 @@ class Launcher:
         keys: KeyPair | None = None,
         subject: str | None = None,
     ) -> TestResponse:
-        """Full login + launch; returns the launch response (a redirect when accepted)."""
+        """Full login + launch; returns the launch response (see landing())."""
         login = self.start()
         claims = self.platform.claims(login.nonce, role=role, custom=custom, subject=subject)
         if tamper is not None:
             tamper(claims)
         return self.post(self.platform.sign(claims, keys=keys), login.state)
+
+
+def landing(response: TestResponse) -> str:
+    """Where a launch took the browser: a learner's launch answers with the player page
+    itself and names its address in Content-Location; staff, deep linking and submission
+    review launches redirect."""
+    if response.status_code == 200 and response.headers.get("Content-Location"):
+        return str(response.headers["Content-Location"])
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:3000]
+    return str(response.location)
+
+
+def launch_token(response: TestResponse) -> str:
+    """The signed launch reference of the page a launch opened."""
+    return parse_qs(urlsplit(landing(response)).query)["launch"][0]
 
 
 @pytest.fixture

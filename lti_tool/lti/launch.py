@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -29,7 +29,10 @@ from lti_tool.lti.storage import (
     SingleUseNonceSessionService,
     state_and_nonce,
 )
-from lti_tool.lti.tool_config import DbToolConf
+from lti_tool.lti.tool_config import DbToolConf, RegistrationCache
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 STATE_COOKIE_PREFIX = "lti1p3-state-"
 """pylti1p3's state cookie is named lti1p3-<state>, and every state starts with "state-"."""
@@ -301,9 +304,24 @@ def http_session() -> requests.Session:
     return session
 
 
+def init_app(app: Flask) -> None:
+    """The process's registration cache, cleared by this app's writes to registrations."""
+    from lti_tool.db import database
+
+    cache = RegistrationCache(float(app.config["REGISTRATION_CACHE_SECONDS"]))
+    cache.install(database(app).sessions)
+    app.extensions["coachlab_registrations"] = cache
+
+
+def registration_cache() -> RegistrationCache:
+    """The app's registration cache (see RegistrationCache)."""
+    cache: RegistrationCache = current_app.extensions["coachlab_registrations"]
+    return cache
+
+
 def tool_conf() -> DbToolConf:
     """The database-backed tool configuration for this request."""
-    return DbToolConf(get_session(), tool_keys())
+    return DbToolConf(get_session(), tool_keys(), registration_cache())
 
 
 def launch_storage() -> CookielessCacheStorage:

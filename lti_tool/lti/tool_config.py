@@ -6,6 +6,9 @@ subclass to implement them; tests/lti_tool/test_tool_config.py checks that every
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_app_context
@@ -13,9 +16,9 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.errors import LaunchRejected
 from lti_tool.keys import KeyPair
@@ -36,16 +39,104 @@ _DEPLOYMENT = select(Deployment.id).where(
     Deployment.deployment_id == bindparam("deployment_id"))
 
 
-class DbToolConf(ToolConfAbstract[FlaskRequest]):
-    """Registrations and deployments read from the database on every login and launch."""
+@dataclass(frozen=True)
+class RegistrationInfo:
+    """A platform registration as read (a value: shared between requests and threads)."""
 
-    def __init__(self, session: Session, tool_keys: KeyPair) -> None:
+    id: int
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str | None
+    key_set: dict[str, Any] | None
+    audience: str | None
+    allow_any_deployment: bool
+
+    @classmethod
+    def of(cls, row: PlatformRegistration) -> RegistrationInfo:
+        return cls(id=row.id, issuer=row.issuer, client_id=row.client_id,
+                   auth_login_url=row.auth_login_url, auth_token_url=row.auth_token_url,
+                   key_set_url=row.key_set_url,
+                   key_set=dict(row.key_set) if row.key_set is not None else None,
+                   audience=row.audience, allow_any_deployment=row.allow_any_deployment)
+
+
+class RegistrationCache:
+    """Registrations by issuer, and the deployment ids found listed, kept in this process
+    for `lifetime` seconds: every login and launch looks its platform up, and registrations
+    change a few times a year. Writes in this process clear it (install() hooks the app's
+    sessions); a change made by another process (the CLI, another worker or host) reaches
+    this one within `lifetime`. Unknown issuers are never kept, so a platform added
+    elsewhere launches at once. lifetime 0 switches the cache off."""
+
+    def __init__(self, lifetime: float) -> None:
+        self.lifetime = lifetime
+        self._lock = threading.Lock()
+        self._issuers: dict[str, tuple[float, tuple[RegistrationInfo, ...]]] = {}
+        self._listed: dict[tuple[int, str], float] = {}
+
+    def rows(self, iss: str) -> tuple[RegistrationInfo, ...] | None:
+        """The issuer's registrations while fresh, else None."""
+        found = self._issuers.get(iss)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def keep(self, iss: str, rows: tuple[RegistrationInfo, ...]) -> None:
+        if self.lifetime > 0 and rows:
+            with self._lock:
+                self._issuers[iss] = (time.monotonic() + self.lifetime, rows)
+
+    def listed(self, registration_id: int, deployment_id: str) -> bool:
+        """True when the deployment was found listed under the registration lately."""
+        expires = self._listed.get((registration_id, deployment_id))
+        return expires is not None and expires >= time.monotonic()
+
+    def keep_listed(self, registration_id: int, deployment_id: str) -> None:
+        if self.lifetime > 0:
+            with self._lock:
+                if len(self._listed) > 100_000:  # a long-lived trusted registration
+                    self._listed.clear()
+                self._listed[(registration_id, deployment_id)] = (
+                    time.monotonic() + self.lifetime)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._issuers.clear()
+            self._listed.clear()
+
+    def install(self, sessions: sessionmaker[Session]) -> None:
+        """Clear this cache when a session of `sessions` commits a change to a registration
+        or a deployment (also at the flush, so a concurrent read cannot keep the old rows
+        for long: it is cleared again at the commit)."""
+        def flushed(session: Session, _context: Any) -> None:
+            changed = (*session.new, *session.dirty, *session.deleted)
+            if any(isinstance(row, PlatformRegistration | Deployment) for row in changed):
+                session.info["coachlab_registrations_changed"] = True
+                self.clear()
+
+        def committed(session: Session) -> None:
+            if session.info.pop("coachlab_registrations_changed", False):
+                self.clear()
+
+        event.listen(sessions, "after_flush", flushed)
+        event.listen(sessions, "after_commit", committed)
+
+
+class DbToolConf(ToolConfAbstract[FlaskRequest]):
+    """Registrations and deployments read from the database (through the app's
+    RegistrationCache) on every login and launch."""
+
+    def __init__(self, session: Session, tool_keys: KeyPair,
+                 cache: RegistrationCache | None = None) -> None:
         super().__init__()
         # The base class keeps this mapping on the class, shared by every instance; ours is
         # per instance and unused because one issuer may always have many client ids.
         self.issuers_relation_types = {}
         self._session = session
         self._tool_keys = tool_keys
+        self._cache = cache if cache is not None else RegistrationCache(0)
         self._own_listed: set[tuple[int, str]] = set()
 
     def check_iss_has_one_client(self, iss: str) -> bool:
@@ -56,23 +147,38 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         """Always: an issuer (e.g. one Canvas) may hold several developer keys."""
         return True
 
-    def _rows(self, iss: str, deployment_id: str | None = None) -> list[PlatformRegistration]:
-        """The issuer's registrations, read once per request (a launch asks four times);
-        with the launch's deployment id, whether each lists it comes in the same statement."""
-        memo: dict[str, list[PlatformRegistration]] | None = None
+    def _rows(self, iss: str, deployment_id: str | None = None) -> tuple[RegistrationInfo, ...]:
+        """The issuer's registrations, from the cache or read once per request (a launch
+        asks four times); with the launch's deployment id, whether each lists it comes in
+        the same statement."""
+        memo: dict[str, tuple[RegistrationInfo, ...]] | None = None
         if has_app_context():
+            # security.set_headers frames the platforms a login or launch read here.
             memo = g.setdefault("coachlab_registrations", {})
         if memo is not None and iss in memo:
             return memo[iss]
+        cached = self._cache.rows(iss)
+        if cached is not None and (not deployment_id or any(
+                self._cache.listed(row.id, deployment_id) for row in cached)):
+            if deployment_id:
+                self._listed.update((row.id, deployment_id) for row in cached
+                                    if self._cache.listed(row.id, deployment_id))
+            if memo is not None:
+                memo[iss] = cached
+            return cached
         if deployment_id:
             found = self._session.execute(
                 _REGISTRATIONS_WITH_DEPLOYMENT, {"iss": iss, "deployment_id": deployment_id}
             ).all()
-            rows = list(dict.fromkeys(row[0] for row in found))
-            self._listed.update((row[0].id, deployment_id) for row in found
-                                if row[1] is not None)
+            rows = tuple({row[0].id: RegistrationInfo.of(row[0]) for row in found}.values())
+            for row in found:
+                if row[1] is not None:
+                    self._listed.add((row[0].id, deployment_id))
+                    self._cache.keep_listed(row[0].id, deployment_id)
         else:
-            rows = list(self._session.scalars(_REGISTRATIONS, {"iss": iss}).all())
+            rows = tuple(RegistrationInfo.of(row)
+                         for row in self._session.scalars(_REGISTRATIONS, {"iss": iss}))
+        self._cache.keep(iss, rows)
         if memo is not None:
             memo[iss] = rows
         return rows
@@ -87,7 +193,7 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
 
     def find_registration_row(
         self, iss: str, client_id: str | None, deployment_id: str | None = None
-    ) -> PlatformRegistration:
+    ) -> RegistrationInfo:
         """The stored registration; LaunchRejected names an unknown issuer or client id."""
         rows = self._rows(iss, deployment_id)
         if not rows:
@@ -110,7 +216,7 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
             f"for the platform {iss!r}. Check the client id in `coachlab platform list`."
         )
 
-    def to_registration(self, row: PlatformRegistration) -> Registration:
+    def to_registration(self, row: RegistrationInfo | PlatformRegistration) -> Registration:
         """A pylti1p3 Registration carrying this tool's key pair."""
         registration = (
             Registration()
@@ -140,7 +246,7 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         return self.to_registration(self.find_registration_row(
             iss, client_id, deployment_id if isinstance(deployment_id, str) else None))
 
-    def _deployment(self, row: PlatformRegistration, deployment_id: str) -> LtiDeployment | None:
+    def _deployment(self, row: RegistrationInfo, deployment_id: str) -> LtiDeployment | None:
         found = self._find_deployment(row.id, deployment_id)
         if not found and row.allow_any_deployment and deployment_id:
             # A trusted registration: a new course placement brings a new deployment id;
@@ -159,9 +265,14 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
     def _find_deployment(self, registration_id: int, deployment_id: str) -> bool:
         if (registration_id, deployment_id) in self._listed:
             return True  # read with the registration in this request
-        return self._session.scalar(
+        if self._cache.listed(registration_id, deployment_id):
+            return True
+        found = self._session.scalar(
             _DEPLOYMENT, {"registration_id": registration_id, "deployment_id": deployment_id}
         ) is not None
+        if found:
+            self._cache.keep_listed(registration_id, deployment_id)
+        return found
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
         """The deployment of an issuer with exactly one client id, or None."""

@@ -7,18 +7,36 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 
+from lti_tool import learner
 from lti_tool.cache import get_cache
 from lti_tool.db import get_session
 from lti_tool.errors import LaunchRejected
 from lti_tool.keys import KeyRing
-from lti_tool.launches import record_launch
+from lti_tool.launches import record_launch_rows
 from lti_tool.lti import deep_linking, submission_review
 from lti_tool.lti.claims import MESSAGE_TYPE, read_claims
-from lti_tool.lti.launch import start_login, storage_key, tool_conf, validate_launch
-from lti_tool.lti.references import sign_launch
+from lti_tool.lti.launch import (
+    registration_cache,
+    start_login,
+    storage_key,
+    tool_conf,
+    validate_launch,
+)
+from lti_tool.lti.references import LaunchRef, sign_launch
+from lti_tool.models import ResourceLink, User
 from lti_tool.security import check_launch_size
 from lti_tool.urls import tool_url
 
@@ -109,9 +127,19 @@ def complete_launch(body: dict[str, Any], launch_id: str) -> ResponseReturnValue
         session.commit()
         request = deep_linking.request_from_claims(registration.id, body)
         return redirect(tool_url("deep_linking.picker", dl=deep_linking.sign_request(request)))
-    ref = record_launch(session, registration, claims, launch_id,
-                        default_points=float(current_app.config["POINTS"]),
-                        admin_subjects=current_app.config["ADMIN_SUBJECTS"])
+    try:
+        ref, link, user = record_launch_rows(
+            session, registration, claims, launch_id,
+            default_points=float(current_app.config["POINTS"]),
+            admin_subjects=current_app.config["ADMIN_SUBJECTS"])
+    except IntegrityError:
+        # The cached registration was removed by another process since this worker read
+        # it: forget it, and refuse the launch the way an unknown platform is refused.
+        session.rollback()
+        registration_cache().clear()
+        g.pop("coachlab_registrations", None)
+        tool_conf().find_registration_row(claims["issuer"], claims["client_id"])
+        raise
     token = sign_launch(ref)
     if message_type == "LtiSubmissionReviewRequest":
         attempt = submission_review.review_attempt(
@@ -119,7 +147,23 @@ def complete_launch(body: dict[str, Any], launch_id: str) -> ResponseReturnValue
         return redirect(tool_url("learner.result", launch=token, attempt=attempt.id))
     if ref.staff:
         return redirect(tool_url("instructor.overview", launch=token))
-    return redirect(tool_url("learner.play", launch=token))
+    return learner_landing(ref, token, link, user)
+
+
+def learner_landing(ref: LaunchRef, token: str, link: ResourceLink,
+                    user: User) -> ResponseReturnValue:
+    """Answer the launch with the player page itself, not a redirect to it: the learner's
+    browser saves a round trip (and the tool a request). The page names its own address
+    (/play, which shows the same page) in Content-Location, and player.js puts it in the
+    browser's history, so reloading the frame asks for that page instead of posting the
+    spent id_token again."""
+    page_url = tool_url("learner.play", launch=token)
+    g.coachlab_page_url = page_url
+    response = make_response(learner.landing(ref, token, (link, user)))
+    if response.status_code == 200:
+        response.headers["Content-Location"] = page_url
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/jwks.json")

@@ -3,6 +3,13 @@
    The launch reference and CSRF token come from the form's own hidden fields; no cookies. */
 (function () {
   "use strict";
+  // A launch answers its POST with this page; put the page's own address in the history so
+  // that reloading the frame asks for the page, not a second post of the spent id_token.
+  var address = document.querySelector('meta[name="coachlab-page-url"]');
+  if (address && window.history && window.history.replaceState) {
+    try { window.history.replaceState(null, "", address.getAttribute("content")); }
+    catch (ignored) { /* an old browser keeps the launch URL; a reload then asks again */ }
+  }
   var form = document.querySelector("form[data-autosave]");
   if (!form || !window.fetch || !window.FormData || !window.JSON) { return; }
   var status = document.getElementById("autosave-status");

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,7 +14,7 @@ from lti_tool import db
 from lti_tool.models import Attempt
 from scenarios.library import load_library
 from scenarios.model import Scenario
-from tests.conftest import Launcher
+from tests.conftest import Launcher, launch_token
 
 
 def assert_rejected(response: TestResponse, *phrases: str) -> None:
@@ -46,11 +45,8 @@ def form_of(page: str, name: str) -> str:
 def open_player(launch: Launcher, client: FlaskClient, **kwargs: Any) -> tuple[str, str]:
     """Launch as a learner and open the player; return (page, launch token)."""
     response = launch(role="learner", **kwargs)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    token = parse_qs(urlsplit(response.location).query)["launch"][0]
-    page = client.get(response.location)
-    assert page.status_code == 200, page.get_data(as_text=True)
-    return page.get_data(as_text=True), token
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True), launch_token(response)
 
 
 def attempt_scenario(app: Flask) -> Scenario:

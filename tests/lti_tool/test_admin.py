@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from lti_tool import db
 from lti_tool.models import Attempt, OutboxItem, utcnow
-from tests.conftest import Launcher
+from tests.conftest import Launcher, landing
 from tests.lti_tool.instructor_steps import play, staff_token
 
 
@@ -26,7 +26,8 @@ def test_registrations_and_placements_with_completion_and_mean(
     play(launch, client, app, "learner-a")
     play(launch, client, app, "learner-b", wrong=True)
     started = launch(role="learner", subject="learner-c")
-    assert client.get(started.location).status_code == 200  # started, never submitted
+    assert started.status_code == 200  # started, never submitted
+    assert client.get(landing(started)).status_code == 200
     admin = staff_token(launch, role="admin", subject="it-admin")
     home = _page(client, "/admin/", admin)
     assert "https://lms.example.test" in home and "deployment-1" in home

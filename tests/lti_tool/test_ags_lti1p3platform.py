@@ -179,8 +179,8 @@ def launch_and_submit(app: Flask, client: FlaskClient, env: Setup, user: str) ->
     form = launch.lti_launch()
     launched = client.post(urlsplit(form["launch_url"]).path,
                            data={"id_token": form["id_token"], "state": form["state"]})
-    assert launched.status_code == 302, launched.get_data(as_text=True)
-    page = client.get(launched.location).get_data(as_text=True)
+    assert launched.status_code == 200, launched.get_data(as_text=True)
+    page = launched.get_data(as_text=True)
     assert submit(client, page, correct_answers(attempt_scenario(app))).status_code == 302
 
 

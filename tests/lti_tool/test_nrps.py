@@ -159,8 +159,8 @@ def _nrps_launch(launch: Launcher, role: str) -> Any:
 def test_overview_lists_learners_who_have_not_started(
     launch: Launcher, client: FlaskClient, lms: FakeLms
 ) -> None:
-    learner = _nrps_launch(launch, "learner")
-    client.get(learner.location)  # user-learner starts an attempt
+    learner = _nrps_launch(launch, "learner")  # the launch's page starts user-learner's attempt
+    assert learner.status_code == 200, learner.get_data(as_text=True)
     staff = _nrps_launch(launch, "instructor")
     page = html.unescape(client.get(staff.location).get_data(as_text=True))
     assert "Not started yet (2)" in page

@@ -149,7 +149,7 @@ def test_a_platform_clock_slightly_off_is_tolerated(
 
     response = launch(tamper=shift)
     if accepted:
-        assert response.status_code == 302, response.get_data(as_text=True)
+        assert response.status_code == 200, response.get_data(as_text=True)
     else:
         assert_rejected(response, "not yet valid")
 
@@ -218,8 +218,8 @@ def test_login_launch_and_next_page_on_three_instances_sharing_redis(
     launched = browser.post(f"{BASE_URL}/lti/launch", data={"id_token": token,
                                                             "state": auth["state"]},
                             allow_redirects=False)
-    assert launched.status_code == 302, launched.text  # instance 2 found them
-    page = browser.get(launched.headers["Location"], allow_redirects=False)
+    assert launched.status_code == 200, launched.text  # instance 2 found them
+    page = browser.get(launched.headers["Content-Location"], allow_redirects=False)
     assert page.status_code == 200 and 'name="csrf_token"' in page.text  # instance 3
     replay = browser.post(f"{BASE_URL}/lti/launch", data={"id_token": token,
                                                           "state": auth["state"]})

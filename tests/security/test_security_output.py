@@ -17,7 +17,7 @@ from lti_tool import db
 from lti_tool.models import Attempt
 from lti_tool.platforms import PlatformSpec, add_platform
 from lti_tool.security import forget_platform_origins, platform_origins
-from tests.conftest import CLAIM, Launcher, PlatformInfo, make_app
+from tests.conftest import CLAIM, Launcher, PlatformInfo, landing, make_app
 from tests.lti_tool.flows import attempt_scenario, correct_answers, open_player, submit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,8 +159,9 @@ def _csp(response: Any) -> dict[str, str]:
 def test_every_page_has_the_security_headers(
     launch: Launcher, client: FlaskClient, platform: PlatformInfo
 ) -> None:
-    page_response = client.get(launch(role="learner").location)
-    for response in (client.get("/lti/"), client.get("/lti/jwks.json"), page_response,
+    launched = launch(role="learner")  # the player page, answered by the launch itself
+    page_response = client.get(landing(launched))
+    for response in (client.get("/lti/"), client.get("/lti/jwks.json"), launched, page_response,
                      client.get("/nowhere"), launch.login()):
         csp = _csp(response)
         assert csp["script-src"] == "script-src 'self'"

@@ -101,7 +101,7 @@ def test_matching_azp_with_several_audiences_is_accepted(launch: Launcher) -> No
         claims["azp"] = launch.platform.client_id
 
     response = launch(tamper=our_azp)
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
 
 
 def test_oversized_id_token_is_refused_with_413(launch: Launcher) -> None:
@@ -221,7 +221,7 @@ def test_rejections_are_logged_with_the_reason_but_not_the_token(
 ) -> None:
     login = launch.start()
     token = launch.platform.sign(launch.platform.claims(login.nonce))
-    assert launch.post(token, login.state).status_code == 302
+    assert launch.post(token, login.state).status_code == 200
     with caplog.at_level(logging.WARNING):
         assert_rejected(launch.post(token, login.state))  # replayed
         assert_rejected(launch(tamper=_set(CLAIM + "roles", "x")), "Malformed claims")
