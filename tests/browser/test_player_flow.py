@@ -114,6 +114,8 @@ def test_learner_plays_resumes_submits_reads_feedback_and_sees_history(
 
     frame.locator("#start-scenario").click()
     expect(frame.locator(".metrics-table tr.gap").first).to_contain_text("Gap")
+    # One table of numbers against the benchmark: the author's body does not repeat it.
+    expect(frame.get_by_role("columnheader", name="Benchmark", exact=True)).to_have_count(1)
     _shoot(page, frame, "2-seller")
     frame.locator("#start-steps").click()
 
