@@ -8,11 +8,9 @@ import contextlib
 import os
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -29,21 +27,7 @@ from driver import (  # noqa: E402
     tool_env,
 )
 
-
-@contextlib.contextmanager
-def postgres_schema(base_url: str = POSTGRES_URL) -> Iterator[str]:
-    """A URL whose search_path is a fresh schema; the schema is dropped on exit."""
-    engine = sa.create_engine(base_url, poolclass=sa.pool.NullPool)
-    schema = f"coachlab_bench_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+from lti_tool.scratch_schema import scratch_schema  # noqa: E402 - driver put the root on sys.path
 
 
 @dataclass
@@ -95,7 +79,7 @@ def stack(database_url: str | None = None, **extra: str) -> Iterator[Stack]:
     platform.serve_jwks()
     with tempfile.TemporaryDirectory(prefix="coachlab-bench-") as work, \
             (contextlib.nullcontext(database_url) if database_url
-             else postgres_schema()) as url:
+             else scratch_schema(POSTGRES_URL, "coachlab_bench_")) as url:
         env = tool_env(Path(work) / "data", url, REDIS_URL, "http://127.0.0.1", **extra)
         coachlab(env, "db", "upgrade")
         coachlab(env, *platform.register_args())

@@ -21,7 +21,13 @@ from pydantic import ValidationError
 
 from scenarios.errors import ScenarioError, raise_all
 from scenarios.focus import derive_focus, explain_mismatch
-from scenarios.markdown import BodySection, check_tables, slugify, split_sections
+from scenarios.markdown import (
+    BodySection,
+    check_metric_tables,
+    check_tables,
+    slugify,
+    split_sections,
+)
 from scenarios.model import (
     Criterion,
     Derivation,
@@ -161,7 +167,9 @@ def parse_template_text(raw: bytes, source: str, text: str) -> ScenarioTemplate:
                 source, "id", "the id cannot use parameters", line_for(document.lines, ("id",))
             )
         )
-    sections, body_problems = check_body(parts.body, parts.body_line, source)
+    sections, body_problems = check_body(
+        parts.body, parts.body_line, source, _metric_labels(front)
+    )
     if problems:
         raise_all([*problems, *body_problems])
     return ScenarioTemplate(
@@ -177,15 +185,28 @@ def parse_template_text(raw: bytes, source: str, text: str) -> ScenarioTemplate:
     )
 
 
+def _metric_labels(front: Mapping[str, Any]) -> tuple[str, ...]:
+    """The `seller.metrics[*].label` texts as authored (the schema checks their shape later)."""
+    seller = front.get("seller")
+    metrics = seller.get("metrics") if isinstance(seller, dict) else None
+    if not isinstance(metrics, list):
+        return ()
+    return tuple(
+        m["label"] for m in metrics if isinstance(m, dict) and isinstance(m.get("label"), str)
+    )
+
+
 def check_body(
-    body: str, body_line: int, source: str
+    body: str, body_line: int, source: str, metric_labels: Iterable[str] = ()
 ) -> tuple[tuple[BodySection, ...], tuple[ScenarioError, ...]]:
-    """Split the body into sections; report missing required sections and broken tables.
+    """Split the body into sections; report missing required sections, broken tables and
+    tables that repeat the seller's metrics (the player shows those itself).
 
     Runs once per file on the body with its placeholders (they contain no Markdown syntax),
     not once per variant.
     """
     offset = body_line - 1
+    labels = tuple(metric_labels)
     problems: list[ScenarioError] = []
     parsed, structure = split_sections(body)
     for item in structure:
@@ -205,7 +226,13 @@ def check_body(
     # Exhibits are where tables matter most, but a broken table anywhere renders as noise.
     for part in parsed:
         base = offset + part.first_content_line - 1
-        for found in check_tables(part.section.markdown, f"body.{part.section.id}"):
+        field = f"body.{part.section.id}"
+        found_all = check_tables(part.section.markdown, field)
+        # Teaching notes appear after submission, away from the metrics table: a worked
+        # gap calculation there repeats nothing the learner is looking at.
+        if "teaching" not in part.section.id:
+            found_all += check_metric_tables(part.section.markdown, field, labels)
+        for found in found_all:
             problems.append(ScenarioError(source, found.field, found.message, base + found.line))
     return tuple(parsed), tuple(problems)
 

@@ -9,6 +9,7 @@ Loaders parse with it and the web app renders with it, so what an author checks 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -205,4 +206,52 @@ def check_tables(markdown: str, field: str) -> list[BodyProblem]:
                     "malformed table: the second row must be a delimiter row like '| --- | --- |'"
                 )
                 problems.append(BodyProblem(start + 2, field, message))
+    return problems
+
+
+_BENCHMARK_HEADER = re.compile(r"\bbenchmarks?\b", re.IGNORECASE)
+_INLINE_MARKUP = re.compile(r"[*_`]")
+
+
+def _plain(cell: str) -> str:
+    """A cell or label compared without emphasis, case or extra spaces."""
+    return " ".join(_INLINE_MARKUP.sub("", cell).lower().split())
+
+
+def check_metric_tables(
+    markdown: str, field: str, metric_labels: Collection[str]
+) -> list[BodyProblem]:
+    """Find tables that repeat the seller's metrics: a 'Benchmark' column, or a row named
+    exactly like one of `metric_labels`.
+
+    The player renders `seller.metrics` as its own table (value, benchmark, gaps marked), so a
+    copy in the body shows learners the same numbers twice - and a copy can drift from the
+    numbers the focus is derived and graded from. Lines are 1-based relative to `markdown`.
+    """
+    labels = {_plain(label) for label in metric_labels}
+    lines = _lines(markdown)
+    problems: list[BodyProblem] = []
+    for token in _MD.parse(markdown):
+        if token.type != "table_open" or token.map is None or token.level != 0:
+            continue
+        start, end = token.map
+        block = lines[start:end]
+        header = _cells(block[0])
+        named = [cells[0] for row in block[2:] if row.strip() and (cells := _cells(row))
+                 and _plain(cells[0]) in labels]
+        if any(_BENCHMARK_HEADER.search(cell) for cell in header):
+            why = "it has a Benchmark column"
+        elif named:
+            why = f"its row '{named[0]}' is a seller.metrics label"
+        else:
+            continue
+        problems.append(
+            BodyProblem(
+                start + 1,
+                field,
+                f"this table repeats seller.metrics ({why}); the seller page already shows "
+                "every metric against its benchmark with the gaps marked: delete the table "
+                "and keep the numbers in seller.metrics only",
+            )
+        )
     return problems

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
@@ -27,6 +26,7 @@ from werkzeug.test import TestResponse
 from lti_tool import create_app, db
 from lti_tool.keys import KeyPair, generate_private_pem, key_pair_from_private_pem
 from lti_tool.platforms import PlatformSpec, add_platform
+from lti_tool.scratch_schema import scratch_schema
 
 BASE_URL = "http://localhost"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -131,23 +131,15 @@ def postgres_schema() -> Iterator[str]:
     """A database URL whose search_path is a fresh uuid-named schema, dropped afterwards
     (other test runs share the server: never a fixed name). Skips when the server is missing
     (fails under CI=1, where PostgreSQL must run)."""
-    engine = sa.create_engine(POSTGRES_URL, poolclass=sa.pool.NullPool)
-    schema = f"coachlab_{uuid.uuid4().hex[:12]}"
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as error:
-        message = f"POSTGRES TESTS SKIPPED: no PostgreSQL at {POSTGRES_URL}: {error}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_schema(POSTGRES_URL))
+        except sa.exc.OperationalError as error:
+            message = f"POSTGRES TESTS SKIPPED: no PostgreSQL at {POSTGRES_URL}: {error}"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        yield url
 
 
 @pytest.fixture(params=[

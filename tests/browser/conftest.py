@@ -29,6 +29,60 @@ AXE = Path(__file__).resolve().parents[2] / ".cache" / "npm" / "node_modules" / 
     "axe.min.js")
 """axe-core, installed by `make axe` (part of `make test`) from the npm registry."""
 
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", e => console.error(
+    "CSP violation: " + e.effectiveDirective + " blocked " + (e.blockedURI || "?") + " in "
+    + e.documentURI.split("?")[0] + ":" + e.lineNumber));"""
+"""Runs in every document before its own scripts (an init script, which CSP does not govern)."""
+
+
+def watch_csp(page: Any) -> list[str]:
+    """Collect every Content-Security-Policy violation in any frame of `page`, from now on.
+
+    Two witnesses: Chromium's console report ("Refused to ...") and the document's
+    securitypolicyviolation event, relayed to the console by CSP_LISTENER.
+    """
+    refused: list[str] = []
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda message: refused.append(message.text)
+            if message.text.startswith(("Refused to", "CSP violation:")) else None)
+    return refused
+
+
+def assert_csp_enforced(page: Any, frame: Any, refused: list[str]) -> None:
+    """The canary: an inline script added to `frame` is blocked, and `refused` hears of it.
+
+    Proves both that the page runs under its real policy (not a bypass_csp context) and that
+    watch_csp sees violations in the tool's cross-origin iframe; the canary's report is
+    removed from `refused` afterwards.
+    """
+    before = len(refused)
+    ran = frame.evaluate("""() => {
+        const canary = document.createElement("script");
+        canary.textContent = "window.coachlabCanary = true";
+        document.body.appendChild(canary);
+        return window.coachlabCanary === true;
+    }""")
+    assert not ran, "an inline script ran: this page is not under its Content-Security-Policy"
+    for _ in range(100):  # the violation event is queued, then relayed through the console
+        if len(refused) > before:
+            break
+        page.wait_for_timeout(50)
+    assert [r.split(" blocked")[0] for r in refused[before:]] == [
+        "CSP violation: script-src-elem"], refused[before:]
+    del refused[before:]
+
+
+def inject_axe(frame: Any) -> None:
+    """Load axe-core into `frame` with the page's real CSP in force.
+
+    A <script> tag with axe's text would be inline script, which the tool's CSP refuses (as it
+    should). Evaluating the text through the DevTools protocol is not a page script, so CSP
+    leaves it alone and reports nothing; the pages are checked under the policy they ship with.
+    """
+    loaded = frame.evaluate(AXE.read_text(encoding="utf-8") + "\n;typeof window.axe")
+    assert loaded == "object", f"axe-core did not load: typeof window.axe is {loaded}"
+
+
 SKIP_WITHOUT_CHROMIUM = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="BROWSER TESTS SKIPPED: /usr/bin/chromium is missing. Install Debian's chromium "

@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     ARTIFACTS,
     SKIP_WITHOUT_CHROMIUM,
     LiveServer,
+    watch_csp,
 )
 
 pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
@@ -24,9 +25,7 @@ def test_instructor_adds_a_scenario_through_the_picker(live_server: LiveServer,
 
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1200, "height": 1400})
-    refused: list[str] = []
-    page.on("console", lambda m: refused.append(m.text)
-            if "Content Security Policy" in m.text else None)
+    refused = watch_csp(page)
     page.goto(f"{live_server.lms_origin}/demo/")
     page.click("#deep-link")
 
@@ -40,7 +39,7 @@ def test_instructor_adds_a_scenario_through_the_picker(live_server: LiveServer,
 
     expect(frame.get_by_role("heading", name="Added to the course")).to_be_visible(
         timeout=20000)
-    assert refused == []
+    assert refused == [], refused
     page.goto(f"{live_server.lms_origin}/demo/")
     added = page.locator("h2:has-text('Activities added by Deep Linking') + ul li")
     expect(added).to_have_count(1)

@@ -19,6 +19,9 @@ from tests.browser.conftest import (
     AXE,
     SKIP_WITHOUT_CHROMIUM,
     LiveServer,
+    assert_csp_enforced,
+    inject_axe,
+    watch_csp,
 )
 from tests.lti_tool.flows import SCENARIO, attempt_scenario, correct_answers
 
@@ -93,6 +96,7 @@ def test_learner_plays_resumes_submits_reads_feedback_and_sees_history(
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    refused = watch_csp(page)
     responses: list[Any] = []
     page.on("response", lambda response: responses.append(response))
     page.goto(_launch_url(live_server))
@@ -123,6 +127,8 @@ def test_learner_plays_resumes_submits_reads_feedback_and_sees_history(
 
     frame.locator("#start-scenario").click()
     expect(frame.locator(".metrics-table tr.gap").first).to_contain_text("Gap")
+    # One table of numbers against the benchmark: the author's body does not repeat it.
+    expect(frame.get_by_role("columnheader", name="Benchmark", exact=True)).to_have_count(1)
     _shoot(page, frame, "2-seller")
     frame.locator("#start-steps").click()
 
@@ -196,6 +202,9 @@ def test_learner_plays_resumes_submits_reads_feedback_and_sees_history(
     expect(frame.locator(".history-table")).to_contain_text(shown)
     expect(frame.locator("#grade-delivery")).to_contain_text("was sent to your course's gradebook")
     _shoot(page, frame, "11-relaunch-history")
+    # No page of the flow, nor the LMS around it, broke the tool's Content-Security-Policy.
+    assert refused == [], refused
+    assert_csp_enforced(page, frame, refused)
 
 
 def _tab_to(page: Any, frame: Any, selector: str, presses: int = 200) -> None:
@@ -233,6 +242,7 @@ def test_the_whole_flow_works_with_the_keyboard_alone(
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    refused = watch_csp(page)
     page.goto(_launch_url(live_server))
     frame = _tool_frame(page, live_server)
     _press_on(page, frame, "#start-scenario")
@@ -265,10 +275,11 @@ def test_the_whole_flow_works_with_the_keyboard_alone(
     expect(frame.locator("#total-score")).to_be_visible(timeout=20000)
     assert int(frame.locator("#total-score").inner_text()[:-1]) >= 70
     _shoot(page, frame, "keyboard-feedback")
+    assert refused == [], refused
 
 
 def _axe(frame: Any) -> list[dict[str, Any]]:
-    frame.add_script_tag(path=str(AXE))
+    inject_axe(frame)
     violations: list[dict[str, Any]] = frame.evaluate(
         """async tags => {
             const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
@@ -289,10 +300,10 @@ def test_axe_finds_no_serious_violation_on_any_page_and_360px_does_not_scroll_si
                     "installs the pinned axe-core from npm. The accessibility check must run.")
     from lti_tool.learner import FREE_TEXT_LIMIT
 
-    # axe is injected as a script; the tool's CSP (rightly) refuses inline script, so this
-    # context bypasses CSP. The other tests run with the CSP in force.
-    context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+    # The real CSP is in force: axe goes in through the DevTools protocol (inject_axe).
+    context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
+    refused = watch_csp(page)
     page.goto(_launch_url(live_server))
     report: dict[str, list[dict[str, Any]]] = {}
 
@@ -330,7 +341,10 @@ def test_axe_finds_no_serious_violation_on_any_page_and_360px_does_not_scroll_si
     frame.locator("#to-confirm").click()
     frame = check("confirm", "#submit-attempt")
     frame.locator("#submit-attempt").click()
-    check("feedback", "#total-score")
+    frame = check("feedback", "#total-score")
+    # Neither the pages nor axe's injection broke the CSP, and the CSP was really in force.
+    assert refused == [], refused
+    assert_csp_enforced(page, frame, refused)
     context.close()
 
     version = json.loads((AXE.parent / "package.json").read_text())["version"]

@@ -35,7 +35,7 @@ def test_check_of_a_broken_directory_lists_every_problem_and_exits_1(
     scenarios.mkdir()
     (scenarios / "a.md").write_text(
         minimal_text.replace("grader: ranking", "grader: rank").replace(
-            "| Accounts touched | {{ touched }}% | 75% |", "| Accounts touched |"
+            "| C | 180 | {{ touched }}% |", "| C |"
         ),
         encoding="utf-8",
     )

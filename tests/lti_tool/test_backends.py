@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
@@ -18,29 +15,17 @@ from sqlalchemy import select
 from lti_tool import db
 from lti_tool.lti.references import load_launch
 from lti_tool.models import Attempt, Base, StepResultRecord
-from tests.conftest import Launcher, PlatformInfo, make_app
+from tests.conftest import Launcher, PlatformInfo, make_app, postgres_schema
 from tests.lti_tool.flows import attempt_scenario, correct_answers, open_player, submit
 
-POSTGRES_URL = os.environ.get(
-    "COACHLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("COACHLAB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema in the test database, dropped afterwards."""
-    engine = sa.create_engine(POSTGRES_URL)
-    schema = f"coachlab_{uuid.uuid4().hex[:12]}"
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as error:
-        pytest.skip(f"POSTGRES TESTS SKIPPED: no PostgreSQL at {POSTGRES_URL}: {error}")
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.mark.postgres

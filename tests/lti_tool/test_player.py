@@ -36,6 +36,12 @@ def _secrets(scenario: Any) -> list[str]:
     return [max(t.splitlines(), key=len).strip()[:60] for t in texts]
 
 
+def _shown(number: float, unit: str) -> str:
+    """A metric number as the seller page prints it (the template's format)."""
+    text = f"{number:g}"
+    return f"{text}{unit}" if unit in ("", "%") else f"{text} {unit}"
+
+
 def _go(client: FlaskClient, page: str, to: str) -> str:
     response = client.post("/play/go", data={"launch": form_of(page, "launch"),
                                              "csrf_token": form_of(page, "csrf_token"),
@@ -81,6 +87,18 @@ def test_player_opens_on_the_lesson_then_the_seller_then_one_step_per_page(
     discount = next(m for m in scenario.profile.metrics if m.id == "average_discount")
     row = table[table.index(escape(discount.label)):]
     assert "Better than the benchmark" in row[:row.index("</tr>")]
+    # Each metric is shown once: no authored table repeats the computed one.
+    rows = re.findall(r"<tr.*?</tr>", seller, re.S)
+    for metric in scenario.profile.metrics:
+        cells = [f"<td>{escape(_shown(metric.value, metric.unit))}</td>",
+                 f"<td>{escape(_shown(metric.benchmark, metric.unit))}</td>"]
+        assert len([r for r in rows if all(c in r for c in cells)]) == 1, metric.id
+    assert seller.count(">Benchmark<") == 1
+    # Gaps are marked per metric; which task to coach is for the learner to derive.
+    focus = scenario.derivation.focus
+    assert focus not in seller and escape(scenario.situation.label) not in seller
+    focus_step = next(s for s in scenario.steps if s.grader == "coaching_focus")
+    assert all(escape(o.label) not in seller for o in focus_step.options if o.task == focus)
     assert all(escape(n.text[:40]) in seller for n in scenario.profile.notes)
     pages = [page, seller]
     for number, step in enumerate(scenario.steps, start=1):

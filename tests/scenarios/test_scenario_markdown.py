@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from scenarios.markdown import check_tables, is_allowed_link, render, split_sections
+from scenarios.markdown import (
+    check_metric_tables,
+    check_tables,
+    is_allowed_link,
+    render,
+    split_sections,
+)
 
 
 def test_raw_html_is_escaped() -> None:
@@ -111,3 +117,19 @@ def test_quoted_and_setext_headings() -> None:
 def test_windows_line_endings_keep_line_numbers() -> None:
     markdown = "| A | B |\r\n| --- | --- |\r\n| 1 |\r\n"
     assert [p.line for p in check_tables(markdown, "body")] == [3]
+
+
+def test_a_table_repeating_the_metrics_is_a_problem() -> None:
+    labels = ["Accounts touched", "Win rate"]
+    markdown = (
+        "| Fact | Value |\n| --- | --- |\n| Accounts owned | 300 |\n\n"
+        "| Metric | Ana | Team **benchmark** |\n| --- | --- | --- |\n| Deals | 3 | 4 |\n\n"
+        "| Metric | Ana | Team average |\n| --- | --- | --- |\n| *win  RATE* | 31% | 28% |\n"
+    )
+    problems = check_metric_tables(markdown, "body.exhibits", labels)
+    assert [(p.line, p.field, p.message.split(";")[0]) for p in problems] == [
+        (5, "body.exhibits", "this table repeats seller.metrics (it has a Benchmark column)"),
+        (9, "body.exhibits",
+         "this table repeats seller.metrics (its row '*win  RATE*' is a seller.metrics label)"),
+    ]
+    assert check_metric_tables(markdown.split("\n\n")[0], "body.exhibits", labels) == []
