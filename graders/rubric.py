@@ -148,9 +148,11 @@ PARTIAL_FOCUS_SHARE = 0.55
 
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _GRADER_TAIL_MARKERS = (
-    "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
-    "the evaluator", "top label", "full credit",
+    "grader", "rubric", "full marks", "ignore the rubric", "ignore the instructions",
+    "ignore all", "ignore previous", "the evaluator", "top label", "full credit",
 )
+"""Read in the ungraded tail of a long answer; 'ignore the' alone is everyday English ("I'm not
+going to ignore them")."""
 _SCORER_ANY = SCORER_WORDS | SCORER_NOUNS | UNKNOWN_SCORER
 _SCORE_FRACTION_RE = re.compile(r"\b\d{1,3}\s?/\s?\d{1,3}\b")
 
@@ -1169,6 +1171,15 @@ def _evidence(text: str, matches: Sequence[PhraseMatch]) -> tuple[Evidence, ...]
     return tuple(found)
 
 
+def _names_scorer(analysis: Analysis, m: PhraseMatch) -> bool:
+    """A one-word grader phrase names the scorer only in that word's own form: 'examiner' and
+    'assessor' are scorers, 'examination' and 'assessment' (same stems) are everyday words."""
+    if m.first != m.last:
+        return True
+    word = analysis.tokens[m.first].text
+    return word in SCORER_WORDS or word == m.phrase.casefold()
+
+
 class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
@@ -1205,7 +1216,9 @@ class CoachingPlanGrader:
             )
             signals["truncated"] = 0.3
 
-        grader_hits = [m for m in analysis.matches if m.key == "grader"]
+        grader_hits = [
+            m for m in analysis.matches if m.key == "grader" and _names_scorer(analysis, m)
+        ]
         directed = scorer_directed(
             analysis.tokens, analysis.sentence, analysis.text, analysis.words
         )
