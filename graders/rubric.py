@@ -283,13 +283,16 @@ def requesters(
     return frozenset(found - STOPWORDS)
 
 
+_REFUSALS = frozenset({"not", "no", "decline", "refuse", "resist", "push", "never"})
+
+
 def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     """After a reported request: does the manager agree ('and I will', 'fine, I'll')?"""
     after = [t.text for t in tokens[start : start + 20]]
     for k, word in enumerate(after):
         if word == "i" and k + 1 < len(after) and after[k + 1] in {"will", "would", "am"}:
-            rest = after[k + 2 : k + 4]
-            return "not" not in rest
+            rest = after[k + 2 : k + 5]
+            return _REFUSALS.isdisjoint(rest)  # "I'll say no to that", "I won't"
         if word in {"fine", "sure", "ok", "okay", "agreed"}:
             return True
         if word in {"no", "not", "instead"}:
@@ -353,6 +356,10 @@ _SUBJECTS = frozenset({"he", "she", "they", "we", "you", "it"})
 _ONCE_WORDS = frozenset({"first", "one", "once", "single"})
 _EVENT_WORDS = frozenset({"call", "calls", "meeting", "visit", "demo", "conversation", "one",
                           "thing", "time", "session", "pitch", "presentation", "of"})
+_PLURAL_EVENTS = frozenset({"calls", "meetings", "visits", "demos", "conversations",
+                            "sessions", "pitches", "presentations"})
+_MANY_WORDS = frozenset({"few", "couple", "several", "two", "three", "four", "five", "ten",
+                         "calls", "meetings", "demos"})
 _DURATION_WORDS = frozenset({"quarter", "month", "weeks", "year", "rest"})
 _SELLER_LEADS = frozenset({
     "leads", "runs", "does", "takes", "sees", "watches", "can", "will", "calls", "handles",
@@ -764,6 +771,8 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     for k in range(m.last + 1, end):
         if tokens[k].text not in NEGATORS:
             continue
+        if _purpose_clause(tokens, clause, k):
+            continue  # "I'll meet them before she retires, so we don't lose it": a reason
         nxt = [t.text for t in tokens[k + 1 : min(end, k + 6)]]
         if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS:
             return True
@@ -780,6 +789,19 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
                 if tokens[j].text in NOT_ISSUE_WORDS:
                     return True
     return False
+
+
+_PURPOSE_WORDS = frozenset({"so", "because", "since", "while", "though", "although", "or",
+                            "otherwise", "until", "before", "unless"})
+
+
+def _purpose_clause(tokens: Sequence[Token], clause: Sequence[int], k: int) -> bool:
+    """Token k sits in a clause that gives a reason or a condition ('so we don't lose it',
+    'or it never closes'), which does not reject what came before."""
+    j = k
+    while j > 0 and clause[j - 1] == clause[k]:
+        j -= 1
+    return any(tokens[i].text in _PURPOSE_WORDS for i in range(max(0, j - 1), min(k, j + 2)))
 
 
 _EVERYONE = frozenset({"anyone", "anybody", "everyone", "everybody", "all", "most", "any",
@@ -1743,12 +1765,20 @@ class CoachingPlanGrader:
         own = [t.text for k, t in enumerate(tokens[m.first : m.last + 16], m.first)
                if sentence[k] <= here + 1]
         if not any(
-            w == "once" or (w in _ONCE_WORDS and _EVENT_WORDS.intersection(own[j + 1 : j + 3]))
+            w == "once" or (w in _ONCE_WORDS and _EVENT_WORDS.intersection(own[j + 1 : j + 3])
+                            and not _PLURAL_EVENTS.intersection(own[j + 1 : j + 3]))
             for j, w in enumerate(own)
         ):
+            return False  # "his first calls" are all of his first calls, not one
+        clause = analysis.clause
+        scope = [t.text for k, t in enumerate(tokens[m.first : m.last + 14], m.first)
+                 if clause[k] == clause[m.last] or k <= m.last]
+        if _DURATION_WORDS.intersection(scope) or any(
+            a == "next" and b in _MANY_WORDS for a, b in zip(scope, scope[1:], strict=False)
+        ):
+            # "I'll run Northwind myself this quarter", "for the next month", "his next few
+            # calls": not one demonstration
             return False
-        if _DURATION_WORDS.intersection(own[: m.last - m.first + 4]):
-            return False  # "I'll run Northwind myself this quarter" is not one demonstration
         # ... and then the seller leads, or watches this one: "she makes the next ten",
         # "with her listening", "so he sees how it sounds".
         window = [t.text for t in tokens[m.first : m.last + 40]]
