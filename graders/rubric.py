@@ -130,6 +130,7 @@ from graders.lexicon import (
 )
 from graders.result import CriterionResult, Evidence, StepResult
 from graders.text import (
+    PUNCT,
     STOPWORDS,
     PhraseMatch,
     PhraseMatcher,
@@ -723,19 +724,46 @@ def _asides(tokens: Sequence[Token]) -> list[bool]:
     return inside
 
 
-def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
+_REFUSING_AUX = frozenset({"will", "am", "are", "do", "shall", "would"})
+
+
+_CONTRAST_PREPOSITIONS = frozenset({"on", "about", "for", "into", "at"})
+_DUTY_WORDS = frozenset({"job", "role", "task", "responsibility", "problem", "remit", "area",
+                         "concern", "call", "business"})
+
+
+def _is_negated(
+    tokens: Sequence[Token],
+    clause: Sequence[int],
+    m: PhraseMatch,
+    seller: frozenset[str] = frozenset(),
+) -> bool:
     """An odd number of negators shortly before the mention, or 'X is not the issue' after."""
     here = clause[m.first]
     count = 0
     first_negator = -1
     for k in range(max(0, m.first - 10), m.first):
-        if clause[k] == here and tokens[k].text in CONTRAST_NEGATORS and k >= m.first - 6:
-            return True  # "rather than X", "instead of X"
+        if (
+            clause[k] == here and tokens[k].text in CONTRAST_NEGATORS and k >= m.first - 6
+            and (tokens[k].text == "than" or tokens[k + 1].text in {"of", "than"})
+        ):
+            return True  # "rather than X", "instead of X" - not "instead, we work on X"
         if clause[k] == here and tokens[k].text in NEGATORS:
             # The scope runs to the end of the clause: "I don't want to spend the month on X".
             count += 1
             if first_negator < 0:
                 first_negator = k
+    if count == 0:
+        # "I'm not going to make a twelve-year veteran spend his Fridays updating close dates":
+        # the manager's refusal scopes over the whole clause, however long.
+        for k in range(max(1, m.first - 24), m.first - 9):
+            if (
+                clause[k] == here and tokens[k].text == "not"
+                and tokens[k - 1].text in _REFUSING_AUX
+                and any(tokens[j].text in FIRST_PERSON for j in range(max(0, k - 4), k))
+            ):
+                count, first_negator = 1, k
+                break
     # "The problem isn't (that) X": the manager rejects X whatever else is negated after.
     for k in range(max(0, m.first - 8), m.first - 2):
         if (
@@ -752,13 +780,22 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
         k = first_negator - 1
         if k >= 1 and tokens[k].text in BE_WORDS and tokens[k - 1].text in _POINTING_WORDS:
             return True  # "it's not her customer contacts": the manager sets X aside
+        negator = tokens[first_negator].text
+        if negator == "not" and first_negator + 1 < len(tokens) and tokens[
+            first_negator + 1
+        ].text in _CONTRAST_PREPOSITIONS:
+            return True  # "Daniel needs to work on value, not on pricing": a contrast
         while k >= 0 and clause[k] == here:
-            if tokens[k].text in THIRD_PERSON:
+            if tokens[k].text in THIRD_PERSON or tokens[k].text in seller:
                 return False
             if tokens[k].text in FIRST_PERSON:
                 return True
             k -= 1
-        return True
+        # With no subject, "not X" and a sentence opening "No X." set X aside; "no X" and
+        # "without X" inside a sentence describe what is missing ("Fernhill: no ROI", "every
+        # deal without a dated next step").
+        opens = first_negator == 0 or tokens[first_negator - 1].text in _SENTENCE_ENDS
+        return negator not in {"no", "without"} or (negator == "no" and opens)
     n = len(tokens)
     # "value reviews are CS's job, not his - not going to load him with that": a later
     # negation in the manager's voice that points back at the mention ("that", "it") or
@@ -774,8 +811,10 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
         if _purpose_clause(tokens, clause, k):
             continue  # "I'll meet them before she retires, so we don't lose it": a reason
         nxt = [t.text for t in tokens[k + 1 : min(end, k + 6)]]
-        if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS:
-            return True
+        if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS and (
+            len(nxt) == 1 or nxt[1] in _DUTY_WORDS or nxt[1] in PUNCT
+        ):
+            return True  # "CS's job, not his" - but "X, not his lead flow" contrasts Y
         if tokens[k].text in {"not", "never"} and _POINTING_WORDS.intersection(nxt) and not any(
             tokens[j].text in THIRD_PERSON_SUBJECTS for j in range(max(m.last + 1, k - 3), k)
         ):
@@ -987,11 +1026,12 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     possessors = {"her", "his"} | {
         p.casefold() for p in step.scenario.profile.name.split()[:1]
     }
+    seller_words = frozenset(p.casefold() for p in step.scenario.profile.name.split())
     mentions: list[_Mention] = []
     for m in matches:
         if not m.key.startswith("task:"):
             continue
-        negated = _is_negated(tokens, clause, m)
+        negated = _is_negated(tokens, clause, m, seller_words)
         praised = not negated and _is_praised(
             tokens, clause, m, m.key[5:] in lexicon.strengths
         )
@@ -1200,6 +1240,22 @@ def _names_scorer(analysis: Analysis, m: PhraseMatch) -> bool:
         return True
     word = analysis.tokens[m.first].text
     return word in SCORER_WORDS or word == m.phrase.casefold()
+
+
+def _rejected(mentions: Sequence[_Mention]) -> bool:
+    """The plan rules a task out at least as firmly as it names it: per sentence, the last
+    mention of the task decides its polarity ("her coverage looks bad, but we will not build
+    a coverage plan" rejects); the strongest mention gives the sentence's weight."""
+    polarity: dict[int, bool] = {}
+    weight: dict[int, float] = {}
+    for m in sorted(mentions, key=lambda m: m.match.first):
+        if m.praised:
+            continue
+        polarity[m.clause] = m.negated
+        weight[m.clause] = max(weight.get(m.clause, 0.0), m.weight)
+    against = sum(w for c, w in weight.items() if polarity[c])
+    for_it = sum(w for c, w in weight.items() if not polarity[c])
+    return against > 0 and against >= for_it
 
 
 class CoachingPlanGrader:
@@ -1442,6 +1498,10 @@ class CoachingPlanGrader:
         rivals = [t for t in named if t != focus and weights[t] >= 0.1 * top]
         signals: dict[str, float] = {}
         share = 0.0
+        if affirmed and _rejected(focus_mentions):
+            # "Her coverage looks bad, but we will not build a coverage plan": the plan rules
+            # out the focus at least as firmly as it names it (rubric D1) - that is no focus.
+            affirmed = []
         if affirmed and equal and rivals and len(rivals) <= 2 and focus_weight >= 0.25 * top:
             share = PARTIAL_FOCUS_SHARE
             signals["co_focus"] = 0.45

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from graders.base import BoundStep
 from graders.result import StepResult
-from graders.rubric import CoachingPlanGrader
+from graders.rubric import CoachingPlanGrader, analyse
 
 Bound = Callable[[str], BoundStep]
 
@@ -108,3 +108,61 @@ def test_one_call_she_listens_to_is_still_a_demonstration(bound: Bound) -> None:
         "makes the rest. " + SESSION
     )
     assert label(grade(bound, text)) == 2
+
+
+# --- negation: what the manager rules out, and what only describes the seller -----------
+
+
+def negated(bound: Bound, text: str, task: str) -> list[bool]:
+    return [m.negated for m in analyse(bound("plan"), text).mentions if m.task == task]
+
+
+def test_a_focus_ruled_out_as_firmly_as_it_is_named_earns_no_focus_credit(bound: Bound) -> None:
+    text = (
+        "Her coverage is the weak number, I know, but we will not build a touch plan for the C "
+        "accounts. Every Friday we prepare her Van Dijk negotiation together."
+    )
+    result = grade(bound, text)
+    assert label(result) == 0
+
+
+def test_a_focus_named_again_after_a_passing_refusal_keeps_its_credit(bound: Bound) -> None:
+    text = (
+        "We won't redo her whole territory plan from scratch. Coverage is the focus: " + SESSION
+    )
+    assert label(grade(bound, text)) == 2
+
+
+def test_a_refusal_in_the_manager_voice_reaches_the_end_of_a_long_clause(bound: Bound) -> None:
+    text = (
+        "I am not going to make an experienced closer like her spend every Friday afternoon "
+        "sorting and tiering her C accounts."
+    )
+    found = negated(bound, text, "territory_coverage")
+    assert found and all(found)
+
+
+def test_instead_opening_a_clause_affirms_what_follows(bound: Bound) -> None:
+    assert negated(bound, "Instead we'll work on her coverage.", "territory_coverage") == [False]
+    assert negated(bound, "Instead of coverage, closing.", "territory_coverage") == [True]
+
+
+def test_not_hers_gives_a_task_away_but_not_her_x_contrasts(bound: Bound) -> None:
+    assert negated(bound, "The month is about her C accounts, not her discounting.",
+                   "territory_coverage") == [False]
+    assert negated(bound, "Coverage planning is the assistant's job, not hers.",
+                   "territory_coverage") == [True]
+
+
+def test_the_seller_as_subject_describes_but_not_on_contrasts(bound: Bound) -> None:
+    found = negated(bound, "Priya is not touching her C accounts.", "territory_coverage")
+    assert found and not any(found)
+    assert negated(bound, "Priya needs to work on coverage, not on discounting.",
+                   "negotiation") == [True]
+
+
+def test_no_inside_a_sentence_describes_and_opening_one_rules_out(bound: Bound) -> None:
+    assert negated(bound, "Half her book: no contact, no touch plan.", "territory_coverage") == [
+        False
+    ]
+    assert negated(bound, "No touch plan. We focus on Van Dijk.", "territory_coverage") == [True]
