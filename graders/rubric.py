@@ -1242,15 +1242,15 @@ def _names_scorer(analysis: Analysis, m: PhraseMatch) -> bool:
     return word in SCORER_WORDS or word == m.phrase.casefold()
 
 
-def _rejected(mentions: Sequence[_Mention]) -> bool:
+def _rejected(mentions: Sequence[_Mention], refused_work: frozenset[int]) -> bool:
     """The plan rules a task out at least as firmly as it names it: per sentence, the last
     mention of the task decides its polarity ("her coverage looks bad, but we will not build
     a coverage plan" rejects); the strongest mention gives the sentence's weight."""
     polarity: dict[int, bool] = {}
     weight: dict[int, float] = {}
     for m in sorted(mentions, key=lambda m: m.match.first):
-        if m.praised:
-            continue
+        if m.praised or (m.negated and m.match.first in refused_work):
+            continue  # "I don't want to call her C accounts myself" refuses a takeover
         polarity[m.clause] = m.negated
         weight[m.clause] = max(weight.get(m.clause, 0.0), m.weight)
     against = sum(w for c, w in weight.items() if polarity[c])
@@ -1498,7 +1498,12 @@ class CoachingPlanGrader:
         rivals = [t for t in named if t != focus and weights[t] >= 0.1 * top]
         signals: dict[str, float] = {}
         share = 0.0
-        if affirmed and _rejected(focus_mentions):
+        takeover_clauses = {analysis.clause[m.first] for m in analysis.matches
+                            if m.key == "takeover"}
+        refused_work = frozenset(
+            k for k, c in enumerate(analysis.clause) if c in takeover_clauses
+        ) if takeover_clauses else frozenset()
+        if affirmed and _rejected(focus_mentions, refused_work):
             # "Her coverage looks bad, but we will not build a coverage plan": the plan rules
             # out the focus at least as firmly as it names it (rubric D1) - that is no focus.
             affirmed = []
