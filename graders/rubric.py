@@ -143,6 +143,9 @@ from scenarios.model import Scenario, Step, TaskCatalogue, TaskId
 
 DEFAULT_MAX_CHARS = 3000
 DEFAULT_POINTS = {"focus": 40.0, "situation": 21.0, "action": 21.0, "approach": 18.0}
+LISTED_SHARE = 0.5
+"""A task counts towards 'names most of the tasks' with at least this share of the top
+attention; less is a passing mention."""
 CO_FOCUS_RATIO = 0.75
 """Another task with at least this share of the focus's attention is an equal focus."""
 PARTIAL_FOCUS_SHARE = 0.55
@@ -1473,7 +1476,10 @@ class CoachingPlanGrader:
         function_share = (
             sum(1 for t in words if t.text in STOPWORDS) / len(words) if words else 0.0
         )
-        critical_named = [t for t in named if t in lexicon.critical]
+        # A list names its tasks with comparable attention; a task mentioned once in passing
+        # beside a claimed focus ("weekly deal review", "their outreach") is context.
+        listed = [t for t in named if weights[t] >= LISTED_SHARE * top]
+        critical_named = [t for t in listed if t in lexicon.critical]
         many = max(3, math.ceil(0.6 * max(1, len(lexicon.critical))))
         dominant = top > 0 and runner_up <= 0.6 * top
         covered: set[int] = set()
@@ -1486,10 +1492,10 @@ class CoachingPlanGrader:
         )
         distinct_share = len({t.text for t in words}) / len(words) if words else 1.0
         listy = (
-            len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(named) >= 2
+            len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(listed) >= 2
         ) or (len(words) >= 12 and distinct_share < 0.3)  # the same few words over and over
         uncommitted = listy or (
-            not dominant and (len(critical_named) >= many or len(named) >= 4)
+            not dominant and (len(critical_named) >= many or len(listed) >= 4)
         )
         # "Both equal priority", "with equal time", "the same weight": the plan itself says
         # two tasks are equal foci (rubric D2), whatever their attention in words. With two

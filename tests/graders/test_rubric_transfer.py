@@ -166,3 +166,29 @@ def test_no_inside_a_sentence_describes_and_opening_one_rules_out(bound: Bound) 
         False
     ]
     assert negated(bound, "No touch plan. We focus on Van Dijk.", "territory_coverage") == [True]
+
+
+# --- committal: a list names its tasks with comparable attention -------------------------
+
+
+def test_a_terse_plan_with_a_passing_second_task_is_not_a_keyword_list(bound: Bound) -> None:
+    # Mostly lexicon words, but one task is claimed and the other is a passing everyday word.
+    result = grade(bound, "Coverage. Weekly deal review using tiering on every account.")
+    assert label(result) >= 1
+
+
+def test_passing_mentions_do_not_make_a_plan_name_every_task(bound: Bound) -> None:
+    text = (
+        "Coverage is what we work on: she tiers her 300 accounts with me on Monday. Her win "
+        "rate is fine, her forecast is fine; the odd pipeline note and a bit of outreach are "
+        "context. Every Friday she shows me which C accounts she reached."
+    )
+    assert label(grade(bound, text)) >= 1
+
+
+def test_every_task_named_with_equal_weight_is_still_uncommitted(bound: Bound) -> None:
+    text = (
+        "This month we work on coverage, prospecting, qualification, pipeline management and "
+        "forecasting, one week each, with a weekly review."
+    )
+    assert label(grade(bound, text)) == 0
