@@ -295,8 +295,9 @@ def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     after = [t.text for t in tokens[start : start + 20]]
     for k, word in enumerate(after):
         if word == "i" and k + 1 < len(after) and after[k + 1] in {"will", "would", "am"}:
-            rest = after[k + 2 : k + 5]
-            return _REFUSALS.isdisjoint(rest)  # "I'll say no to that", "I won't"
+            rest = after[k + 2 : k + 7]
+            # "I'll say no to that", "I won't", "I am going to say no to that"
+            return _REFUSALS.isdisjoint(rest)
         if word in {"fine", "sure", "ok", "okay", "agreed"}:
             return True
         if word in {"no", "not", "instead"}:
@@ -1261,6 +1262,28 @@ def _rejected(mentions: Sequence[_Mention], refused_work: frozenset[int]) -> boo
     return against > 0 and against >= for_it
 
 
+def _course_discussed(tokens: Sequence[Token], clause: Sequence[int], i: int) -> bool:
+    """The course at token i is ruled out or weighed rather than planned: a negator before it
+    in its clause ('I won't send her'), or a gerund with no subject that the sentence then
+    judges ('Sending her on a negotiation course would coach a strength')."""
+    j = i - 1
+    while j >= 0 and clause[j] == clause[i]:
+        if tokens[j].text in NEGATORS:
+            return True
+        j -= 1
+    if not tokens[i].text.endswith("ing"):
+        return False
+    before = [t.text for t in tokens[max(0, i - 3) : i]]
+    if FIRST_PERSON.intersection(before) or "am" in before or "are" in before:
+        return False  # "I'm sending her on a course" plans it
+    for t in tokens[i + 1 : i + 30]:
+        if t.kind == "punct" and t.text in _SENTENCE_ENDS:
+            return False
+        if t.text in {"would", "is", "was", "will", "might", "could"}:
+            return True
+    return False
+
+
 class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
@@ -1875,6 +1898,8 @@ class CoachingPlanGrader:
                 continue
             if len(texts) > 1 and texts[1] in _WORK_NOUNS:
                 continue
+            if _course_discussed(tokens, analysis.clause, i):
+                continue  # "I won't send her on a course", "sending her on a course would..."
             for t in window:
                 if t.text in COURSE_WORDS:
                     return Evidence(

@@ -192,3 +192,33 @@ def test_every_task_named_with_equal_weight_is_still_uncommitted(bound: Bound) -
         "forecasting, one week each, with a weekly review."
     )
     assert label(grade(bound, text)) == 0
+
+
+# --- anti-patterns that are discussed rather than planned ---------------------------------
+
+
+def test_a_course_weighed_and_dismissed_is_not_planned(bound: Bound) -> None:
+    text = (
+        "Sending her on a two-day course would teach her nothing about her own book. "
+        "Coverage is the focus. " + SESSION
+    )
+    assert label(grade(bound, text)) == 2
+
+
+def test_a_course_the_manager_rules_out_is_not_planned(bound: Bound) -> None:
+    text = "I won't send her to a negotiation course. Coverage is the focus. " + SESSION
+    assert label(grade(bound, text)) == 2
+
+
+def test_a_course_the_manager_books_is_still_a_course(bound: Bound) -> None:
+    text = "Coverage is the focus, and I'm sending her to a two-day territory course."
+    result = grade(bound, text)
+    assert next(c.status for c in result.criteria if c.id == "approach") == "missed"
+
+
+def test_a_request_refused_a_few_words_later_is_refused(bound: Bound) -> None:
+    text = (
+        "Priya asked me to call Van Dijk's buyer and smooth things over. I am going to say no "
+        "to that. Coverage is the focus. " + SESSION
+    )
+    assert label(grade(bound, text)) == 2
