@@ -11,8 +11,13 @@ ids):
   earns full marks). Negated mentions in the manager's voice ("not negotiation", "rather than
   coverage", "X is not the issue", "it's not X", a later "X is marketing's job, not hers" or
   "not going to load her with that") and praise ("her negotiation is excellent") do not name a
-  task; a negated description of the seller ("customers never saw the ROI") names the gap; the
-  seller's strength named as hers ("Laura's discovery") outside a focus sentence is context.
+  task; a negated description of the seller ("customers never saw the ROI", "Tomas is not
+  listening", "Fernhill: no ROI") names the gap; "instead, we work on X" and "X, not his lead
+  flow" affirm X; a reason clause ("so we don't lose it") rejects nothing. A focus the plan
+  rules out at least as firmly as it names it - per sentence the last mention decides, and the
+  object of a refused takeover does not count - is not named ("her coverage looks bad, but we
+  will not build a coverage plan", rubric D1). The seller's strength named as hers ("Laura's
+  discovery") outside a focus sentence is context.
   Generic development (leadership, mindset, motivation) competes for attention as a pseudo-task
   that is never the focus. Attention per task is the strongest mention per sentence, summed:
   sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but not
@@ -22,7 +27,9 @@ ids):
   credit when the focus gets the most attention and no other task gets 0.75 of it; 0.55 when
   another task gets as much (two equal foci); nothing when another task dominates, when the
   answer names most of the critical tasks (or four tasks) without one clearly leading, or when
-  it is a list or a repetition of keywords (not committal). A plan that declares two tasks equal
+  it is a list or a repetition of keywords (not committal) - a task counts as named there only
+  with at least half the top task's attention (LISTED_SHARE): a passing "weekly deal review"
+  beside a claimed focus is context, not a list. A plan that declares two tasks equal
   ("equal priority", "the same time", "as important as") earns 0.55 at most.
 - situation (21): ties the plan to this seller - the rubric's situation_terms, numbers from the
   seller's metrics, facts, notes and exhibits, and the proper names in that data (people,
@@ -37,8 +44,11 @@ ids):
   of a contacting or selling verb whose object is the customer's people or a person named in the
   scenario - "I'll have a word with Kenji", not "she calls the CFO, I role-play it with her
   first"; one bounded demonstration after which the seller leads, a request the manager
-  declines, and dealing with whoever asked for the takeover are allowed), does not send the
-  seller to a generic course, and does not make the seller's strength the plan's main subject.
+  declines - "I am going to say no to that" - and dealing with whoever asked for the takeover
+  are allowed; "his first calls for the next month" or "his next few calls" are not one
+  demonstration), does not send the seller to a generic course (a course ruled out or weighed -
+  "sending her on a course would coach a strength" - is not planned), and does not make the
+  seller's strength the plan's main subject.
 
 Situation and action points are earned in full only when the focus is fully right, at half rate
 with two equal foci, and not at all for a wrong focus (a concrete plan for the wrong task is not
@@ -58,7 +68,8 @@ goes to review: a wrong-focus plan given full marks is the worst error the grade
 
 Only the first `max_chars` characters (config, default 3,000) are graded; the rest of a long
 answer (up to 20,000 characters) is still read for explicit takeover phrases. Text addressed to
-the grader ("ignore the rubric", "give full marks", or by shape: a scorer addressed - "dear
+the grader ("ignore the rubric", "give full marks"; a one-word scorer only in its own form -
+"examiner", not "examination"; or by shape: a scorer addressed - "dear
 evaluator", "AI", "automated reviewer", "whoever is marking" - with a scoring word, or a top
 score asked for outright - "please award the maximum", "rate this 2/2") scores 0 and goes to
 review. Confidence is 1 minus the penalties of named review signals
@@ -1288,7 +1299,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.1.0"
+    version = "1.2.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""

@@ -222,3 +222,12 @@ def test_a_request_refused_a_few_words_later_is_refused(bound: Bound) -> None:
         "to that. Coverage is the focus. " + SESSION
     )
     assert label(grade(bound, text)) == 2
+
+
+def test_sitting_in_and_giving_feedback_is_a_concrete_action(bound: Bound) -> None:
+    text = (
+        "Coverage is the focus: she phones her 180 C accounts herself; I sit in on two of "
+        "those conversations and give her feedback."
+    )
+    result = grade(bound, text)
+    assert next(c.status for c in result.criteria if c.id == "action") == "met"
