@@ -1407,6 +1407,10 @@ class CoachingPlanGrader:
             signals["fuzzy"] = min(0.3, 0.1 * fuzzy_used)
         total = sum(c.max_points for c in criteria)
         score = sum(c.points for c in criteria) / total if total > 0 else 0.0
+        if analysis.truncated and score >= LABEL_TWO_SCORE:
+            # Full marks on an answer only partly read: the plan it commits to may lie in the
+            # ungraded part (rubric D9), so an instructor confirms.
+            signals["truncated"] = 0.45
         margin = min(abs(score - LABEL_ONE_SCORE), abs(score - LABEL_TWO_SCORE))
         if score > 0 and margin < 0.05:
             signals["margin"] = 0.2  # a criterion more or less changes the label

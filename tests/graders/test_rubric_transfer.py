@@ -231,3 +231,9 @@ def test_sitting_in_and_giving_feedback_is_a_concrete_action(bound: Bound) -> No
     )
     result = grade(bound, text)
     assert next(c.status for c in result.criteria if c.id == "action") == "met"
+
+
+def test_full_marks_on_a_partly_read_answer_go_to_review(bound: Bound) -> None:
+    result = CoachingPlanGrader().grade(short_limit(bound), PLAN + " More context follows here.")
+    assert result.score >= 0.8
+    assert result.needs_review
