@@ -265,6 +265,10 @@ ACTIONS: tuple[str, ...] = (
     "plan together", "build together", "draft together", "build the plan with her",
     "build the plan with him", "she drafts", "he drafts", "she presents", "he presents",
     "go through", "we go through", "we sit down", "sit down with her", "sit down with him",
+    # How managers write the same actions in other words: sitting in, a dry run, feedback
+    # straight after, a scorecard in the one-to-one.
+    "sit in on", "sit in", "dry run", "dry-run", "give her feedback", "give him feedback",
+    "feedback straight after", "listen in", "scorecard", "in our 1:1", "in our one-to-one",
 )
 
 # First-person phrases where the manager does the seller's job.

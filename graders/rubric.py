@@ -11,8 +11,13 @@ ids):
   earns full marks). Negated mentions in the manager's voice ("not negotiation", "rather than
   coverage", "X is not the issue", "it's not X", a later "X is marketing's job, not hers" or
   "not going to load her with that") and praise ("her negotiation is excellent") do not name a
-  task; a negated description of the seller ("customers never saw the ROI") names the gap; the
-  seller's strength named as hers ("Laura's discovery") outside a focus sentence is context.
+  task; a negated description of the seller ("customers never saw the ROI", "Tomas is not
+  listening", "Fernhill: no ROI") names the gap; "instead, we work on X" and "X, not his lead
+  flow" affirm X; a reason clause ("so we don't lose it") rejects nothing. A focus the plan
+  rules out at least as firmly as it names it - per sentence the last mention decides, and the
+  object of a refused takeover does not count - is not named ("her coverage looks bad, but we
+  will not build a coverage plan", rubric D1). The seller's strength named as hers ("Laura's
+  discovery") outside a focus sentence is context.
   Generic development (leadership, mindset, motivation) competes for attention as a pseudo-task
   that is never the focus. Attention per task is the strongest mention per sentence, summed:
   sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but not
@@ -22,7 +27,9 @@ ids):
   credit when the focus gets the most attention and no other task gets 0.75 of it; 0.55 when
   another task gets as much (two equal foci); nothing when another task dominates, when the
   answer names most of the critical tasks (or four tasks) without one clearly leading, or when
-  it is a list or a repetition of keywords (not committal). A plan that declares two tasks equal
+  it is a list or a repetition of keywords (not committal) - a task counts as named there only
+  with at least half the top task's attention (LISTED_SHARE): a passing "weekly deal review"
+  beside a claimed focus is context, not a list. A plan that declares two tasks equal
   ("equal priority", "the same time", "as important as") earns 0.55 at most.
 - situation (21): ties the plan to this seller - the rubric's situation_terms, numbers from the
   seller's metrics, facts, notes and exhibits, and the proper names in that data (people,
@@ -37,8 +44,11 @@ ids):
   of a contacting or selling verb whose object is the customer's people or a person named in the
   scenario - "I'll have a word with Kenji", not "she calls the CFO, I role-play it with her
   first"; one bounded demonstration after which the seller leads, a request the manager
-  declines, and dealing with whoever asked for the takeover are allowed), does not send the
-  seller to a generic course, and does not make the seller's strength the plan's main subject.
+  declines - "I am going to say no to that" - and dealing with whoever asked for the takeover
+  are allowed; "his first calls for the next month" or "his next few calls" are not one
+  demonstration), does not send the seller to a generic course (a course ruled out or weighed -
+  "sending her on a course would coach a strength" - is not planned), and does not make the
+  seller's strength the plan's main subject.
 
 Situation and action points are earned in full only when the focus is fully right, at half rate
 with two equal foci, and not at all for a wrong focus (a concrete plan for the wrong task is not
@@ -58,7 +68,8 @@ goes to review: a wrong-focus plan given full marks is the worst error the grade
 
 Only the first `max_chars` characters (config, default 3,000) are graded; the rest of a long
 answer (up to 20,000 characters) is still read for explicit takeover phrases. Text addressed to
-the grader ("ignore the rubric", "give full marks", or by shape: a scorer addressed - "dear
+the grader ("ignore the rubric", "give full marks"; a one-word scorer only in its own form -
+"examiner", not "examination"; or by shape: a scorer addressed - "dear
 evaluator", "AI", "automated reviewer", "whoever is marking" - with a scoring word, or a top
 score asked for outright - "please award the maximum", "rate this 2/2") scores 0 and goes to
 review. Confidence is 1 minus the penalties of named review signals
@@ -130,6 +141,7 @@ from graders.lexicon import (
 )
 from graders.result import CriterionResult, Evidence, StepResult
 from graders.text import (
+    PUNCT,
     STOPWORDS,
     PhraseMatch,
     PhraseMatcher,
@@ -142,15 +154,20 @@ from scenarios.model import Scenario, Step, TaskCatalogue, TaskId
 
 DEFAULT_MAX_CHARS = 3000
 DEFAULT_POINTS = {"focus": 40.0, "situation": 21.0, "action": 21.0, "approach": 18.0}
+LISTED_SHARE = 0.5
+"""A task counts towards 'names most of the tasks' with at least this share of the top
+attention; less is a passing mention."""
 CO_FOCUS_RATIO = 0.75
 """Another task with at least this share of the focus's attention is an equal focus."""
 PARTIAL_FOCUS_SHARE = 0.55
 
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _GRADER_TAIL_MARKERS = (
-    "grader", "rubric", "full marks", "ignore the", "ignore all", "ignore previous",
-    "the evaluator", "top label", "full credit",
+    "grader", "rubric", "full marks", "ignore the rubric", "ignore the instructions",
+    "ignore all", "ignore previous", "the evaluator", "top label", "full credit",
 )
+"""Read in the ungraded tail of a long answer; 'ignore the' alone is everyday English ("I'm not
+going to ignore them")."""
 _SCORER_ANY = SCORER_WORDS | SCORER_NOUNS | UNKNOWN_SCORER
 _SCORE_FRACTION_RE = re.compile(r"\b\d{1,3}\s?/\s?\d{1,3}\b")
 
@@ -281,13 +298,17 @@ def requesters(
     return frozenset(found - STOPWORDS)
 
 
+_REFUSALS = frozenset({"not", "no", "decline", "refuse", "resist", "push", "never"})
+
+
 def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     """After a reported request: does the manager agree ('and I will', 'fine, I'll')?"""
     after = [t.text for t in tokens[start : start + 20]]
     for k, word in enumerate(after):
         if word == "i" and k + 1 < len(after) and after[k + 1] in {"will", "would", "am"}:
-            rest = after[k + 2 : k + 4]
-            return "not" not in rest
+            rest = after[k + 2 : k + 7]
+            # "I'll say no to that", "I won't", "I am going to say no to that"
+            return _REFUSALS.isdisjoint(rest)
         if word in {"fine", "sure", "ok", "okay", "agreed"}:
             return True
         if word in {"no", "not", "instead"}:
@@ -351,6 +372,10 @@ _SUBJECTS = frozenset({"he", "she", "they", "we", "you", "it"})
 _ONCE_WORDS = frozenset({"first", "one", "once", "single"})
 _EVENT_WORDS = frozenset({"call", "calls", "meeting", "visit", "demo", "conversation", "one",
                           "thing", "time", "session", "pitch", "presentation", "of"})
+_PLURAL_EVENTS = frozenset({"calls", "meetings", "visits", "demos", "conversations",
+                            "sessions", "pitches", "presentations"})
+_MANY_WORDS = frozenset({"few", "couple", "several", "two", "three", "four", "five", "ten",
+                         "calls", "meetings", "demos"})
 _DURATION_WORDS = frozenset({"quarter", "month", "weeks", "year", "rest"})
 _SELLER_LEADS = frozenset({
     "leads", "runs", "does", "takes", "sees", "watches", "can", "will", "calls", "handles",
@@ -714,19 +739,46 @@ def _asides(tokens: Sequence[Token]) -> list[bool]:
     return inside
 
 
-def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
+_REFUSING_AUX = frozenset({"will", "am", "are", "do", "shall", "would"})
+
+
+_CONTRAST_PREPOSITIONS = frozenset({"on", "about", "for", "into", "at"})
+_DUTY_WORDS = frozenset({"job", "role", "task", "responsibility", "problem", "remit", "area",
+                         "concern", "call", "business"})
+
+
+def _is_negated(
+    tokens: Sequence[Token],
+    clause: Sequence[int],
+    m: PhraseMatch,
+    seller: frozenset[str] = frozenset(),
+) -> bool:
     """An odd number of negators shortly before the mention, or 'X is not the issue' after."""
     here = clause[m.first]
     count = 0
     first_negator = -1
     for k in range(max(0, m.first - 10), m.first):
-        if clause[k] == here and tokens[k].text in CONTRAST_NEGATORS and k >= m.first - 6:
-            return True  # "rather than X", "instead of X"
+        if (
+            clause[k] == here and tokens[k].text in CONTRAST_NEGATORS and k >= m.first - 6
+            and (tokens[k].text == "than" or tokens[k + 1].text in {"of", "than"})
+        ):
+            return True  # "rather than X", "instead of X" - not "instead, we work on X"
         if clause[k] == here and tokens[k].text in NEGATORS:
             # The scope runs to the end of the clause: "I don't want to spend the month on X".
             count += 1
             if first_negator < 0:
                 first_negator = k
+    if count == 0:
+        # "I'm not going to make a twelve-year veteran spend his Fridays updating close dates":
+        # the manager's refusal scopes over the whole clause, however long.
+        for k in range(max(1, m.first - 24), m.first - 9):
+            if (
+                clause[k] == here and tokens[k].text == "not"
+                and tokens[k - 1].text in _REFUSING_AUX
+                and any(tokens[j].text in FIRST_PERSON for j in range(max(0, k - 4), k))
+            ):
+                count, first_negator = 1, k
+                break
     # "The problem isn't (that) X": the manager rejects X whatever else is negated after.
     for k in range(max(0, m.first - 8), m.first - 2):
         if (
@@ -743,13 +795,22 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
         k = first_negator - 1
         if k >= 1 and tokens[k].text in BE_WORDS and tokens[k - 1].text in _POINTING_WORDS:
             return True  # "it's not her customer contacts": the manager sets X aside
+        negator = tokens[first_negator].text
+        if negator == "not" and first_negator + 1 < len(tokens) and tokens[
+            first_negator + 1
+        ].text in _CONTRAST_PREPOSITIONS:
+            return True  # "Daniel needs to work on value, not on pricing": a contrast
         while k >= 0 and clause[k] == here:
-            if tokens[k].text in THIRD_PERSON:
+            if tokens[k].text in THIRD_PERSON or tokens[k].text in seller:
                 return False
             if tokens[k].text in FIRST_PERSON:
                 return True
             k -= 1
-        return True
+        # With no subject, "not X" and a sentence opening "No X." set X aside; "no X" and
+        # "without X" inside a sentence describe what is missing ("Fernhill: no ROI", "every
+        # deal without a dated next step").
+        opens = first_negator == 0 or tokens[first_negator - 1].text in _SENTENCE_ENDS
+        return negator not in {"no", "without"} or (negator == "no" and opens)
     n = len(tokens)
     # "value reviews are CS's job, not his - not going to load him with that": a later
     # negation in the manager's voice that points back at the mention ("that", "it") or
@@ -762,9 +823,13 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
     for k in range(m.last + 1, end):
         if tokens[k].text not in NEGATORS:
             continue
+        if _purpose_clause(tokens, clause, k):
+            continue  # "I'll meet them before she retires, so we don't lose it": a reason
         nxt = [t.text for t in tokens[k + 1 : min(end, k + 6)]]
-        if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS:
-            return True
+        if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS and (
+            len(nxt) == 1 or nxt[1] in _DUTY_WORDS or nxt[1] in PUNCT
+        ):
+            return True  # "CS's job, not his" - but "X, not his lead flow" contrasts Y
         if tokens[k].text in {"not", "never"} and _POINTING_WORDS.intersection(nxt) and not any(
             tokens[j].text in THIRD_PERSON_SUBJECTS for j in range(max(m.last + 1, k - 3), k)
         ):
@@ -778,6 +843,19 @@ def _is_negated(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) 
                 if tokens[j].text in NOT_ISSUE_WORDS:
                     return True
     return False
+
+
+_PURPOSE_WORDS = frozenset({"so", "because", "since", "while", "though", "although", "or",
+                            "otherwise", "until", "before", "unless"})
+
+
+def _purpose_clause(tokens: Sequence[Token], clause: Sequence[int], k: int) -> bool:
+    """Token k sits in a clause that gives a reason or a condition ('so we don't lose it',
+    'or it never closes'), which does not reject what came before."""
+    j = k
+    while j > 0 and clause[j - 1] == clause[k]:
+        j -= 1
+    return any(tokens[i].text in _PURPOSE_WORDS for i in range(max(0, j - 1), min(k, j + 2)))
 
 
 _EVERYONE = frozenset({"anyone", "anybody", "everyone", "everybody", "all", "most", "any",
@@ -963,11 +1041,12 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     possessors = {"her", "his"} | {
         p.casefold() for p in step.scenario.profile.name.split()[:1]
     }
+    seller_words = frozenset(p.casefold() for p in step.scenario.profile.name.split())
     mentions: list[_Mention] = []
     for m in matches:
         if not m.key.startswith("task:"):
             continue
-        negated = _is_negated(tokens, clause, m)
+        negated = _is_negated(tokens, clause, m, seller_words)
         praised = not negated and _is_praised(
             tokens, clause, m, m.key[5:] in lexicon.strengths
         )
@@ -1169,11 +1248,58 @@ def _evidence(text: str, matches: Sequence[PhraseMatch]) -> tuple[Evidence, ...]
     return tuple(found)
 
 
+def _names_scorer(analysis: Analysis, m: PhraseMatch) -> bool:
+    """A one-word grader phrase names the scorer only in that word's own form: 'examiner' and
+    'assessor' are scorers, 'examination' and 'assessment' (same stems) are everyday words."""
+    if m.first != m.last:
+        return True
+    word = analysis.tokens[m.first].text
+    return word in SCORER_WORDS or word == m.phrase.casefold()
+
+
+def _rejected(mentions: Sequence[_Mention], refused_work: frozenset[int]) -> bool:
+    """The plan rules a task out at least as firmly as it names it: per sentence, the last
+    mention of the task decides its polarity ("her coverage looks bad, but we will not build
+    a coverage plan" rejects); the strongest mention gives the sentence's weight."""
+    polarity: dict[int, bool] = {}
+    weight: dict[int, float] = {}
+    for m in sorted(mentions, key=lambda m: m.match.first):
+        if m.praised or (m.negated and m.match.first in refused_work):
+            continue  # "I don't want to call her C accounts myself" refuses a takeover
+        polarity[m.clause] = m.negated
+        weight[m.clause] = max(weight.get(m.clause, 0.0), m.weight)
+    against = sum(w for c, w in weight.items() if polarity[c])
+    for_it = sum(w for c, w in weight.items() if not polarity[c])
+    return against > 0 and against >= for_it
+
+
+def _course_discussed(tokens: Sequence[Token], clause: Sequence[int], i: int) -> bool:
+    """The course at token i is ruled out or weighed rather than planned: a negator before it
+    in its clause ('I won't send her'), or a gerund with no subject that the sentence then
+    judges ('Sending her on a negotiation course would coach a strength')."""
+    j = i - 1
+    while j >= 0 and clause[j] == clause[i]:
+        if tokens[j].text in NEGATORS:
+            return True
+        j -= 1
+    if not tokens[i].text.endswith("ing"):
+        return False
+    before = [t.text for t in tokens[max(0, i - 3) : i]]
+    if FIRST_PERSON.intersection(before) or "am" in before or "are" in before:
+        return False  # "I'm sending her on a course" plans it
+    for t in tokens[i + 1 : i + 30]:
+        if t.kind == "punct" and t.text in _SENTENCE_ENDS:
+            return False
+        if t.text in {"would", "is", "was", "will", "might", "could"}:
+            return True
+    return False
+
+
 class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.1.0"
+    version = "1.2.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
@@ -1205,7 +1331,9 @@ class CoachingPlanGrader:
             )
             signals["truncated"] = 0.3
 
-        grader_hits = [m for m in analysis.matches if m.key == "grader"]
+        grader_hits = [
+            m for m in analysis.matches if m.key == "grader" and _names_scorer(analysis, m)
+        ]
         directed = scorer_directed(
             analysis.tokens, analysis.sentence, analysis.text, analysis.words
         )
@@ -1279,6 +1407,10 @@ class CoachingPlanGrader:
             signals["fuzzy"] = min(0.3, 0.1 * fuzzy_used)
         total = sum(c.max_points for c in criteria)
         score = sum(c.points for c in criteria) / total if total > 0 else 0.0
+        if analysis.truncated and score >= LABEL_TWO_SCORE:
+            # Full marks on an answer only partly read: the plan it commits to may lie in the
+            # ungraded part (rubric D9), so an instructor confirms.
+            signals["truncated"] = 0.45
         margin = min(abs(score - LABEL_ONE_SCORE), abs(score - LABEL_TWO_SCORE))
         if score > 0 and margin < 0.05:
             signals["margin"] = 0.2  # a criterion more or less changes the label
@@ -1382,7 +1514,10 @@ class CoachingPlanGrader:
         function_share = (
             sum(1 for t in words if t.text in STOPWORDS) / len(words) if words else 0.0
         )
-        critical_named = [t for t in named if t in lexicon.critical]
+        # A list names its tasks with comparable attention; a task mentioned once in passing
+        # beside a claimed focus ("weekly deal review", "their outreach") is context.
+        listed = [t for t in named if weights[t] >= LISTED_SHARE * top]
+        critical_named = [t for t in listed if t in lexicon.critical]
         many = max(3, math.ceil(0.6 * max(1, len(lexicon.critical))))
         dominant = top > 0 and runner_up <= 0.6 * top
         covered: set[int] = set()
@@ -1395,10 +1530,10 @@ class CoachingPlanGrader:
         )
         distinct_share = len({t.text for t in words}) / len(words) if words else 1.0
         listy = (
-            len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(named) >= 2
+            len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(listed) >= 2
         ) or (len(words) >= 12 and distinct_share < 0.3)  # the same few words over and over
         uncommitted = listy or (
-            not dominant and (len(critical_named) >= many or len(named) >= 4)
+            not dominant and (len(critical_named) >= many or len(listed) >= 4)
         )
         # "Both equal priority", "with equal time", "the same weight": the plan itself says
         # two tasks are equal foci (rubric D2), whatever their attention in words. With two
@@ -1407,6 +1542,15 @@ class CoachingPlanGrader:
         rivals = [t for t in named if t != focus and weights[t] >= 0.1 * top]
         signals: dict[str, float] = {}
         share = 0.0
+        takeover_clauses = {analysis.clause[m.first] for m in analysis.matches
+                            if m.key == "takeover"}
+        refused_work = frozenset(
+            k for k, c in enumerate(analysis.clause) if c in takeover_clauses
+        ) if takeover_clauses else frozenset()
+        if affirmed and _rejected(focus_mentions, refused_work):
+            # "Her coverage looks bad, but we will not build a coverage plan": the plan rules
+            # out the focus at least as firmly as it names it (rubric D1) - that is no focus.
+            affirmed = []
         if affirmed and equal and rivals and len(rivals) <= 2 and focus_weight >= 0.25 * top:
             share = PARTIAL_FOCUS_SHARE
             signals["co_focus"] = 0.45
@@ -1730,12 +1874,20 @@ class CoachingPlanGrader:
         own = [t.text for k, t in enumerate(tokens[m.first : m.last + 16], m.first)
                if sentence[k] <= here + 1]
         if not any(
-            w == "once" or (w in _ONCE_WORDS and _EVENT_WORDS.intersection(own[j + 1 : j + 3]))
+            w == "once" or (w in _ONCE_WORDS and _EVENT_WORDS.intersection(own[j + 1 : j + 3])
+                            and not _PLURAL_EVENTS.intersection(own[j + 1 : j + 3]))
             for j, w in enumerate(own)
         ):
+            return False  # "his first calls" are all of his first calls, not one
+        clause = analysis.clause
+        scope = [t.text for k, t in enumerate(tokens[m.first : m.last + 14], m.first)
+                 if clause[k] == clause[m.last] or k <= m.last]
+        if _DURATION_WORDS.intersection(scope) or any(
+            a == "next" and b in _MANY_WORDS for a, b in zip(scope, scope[1:], strict=False)
+        ):
+            # "I'll run Northwind myself this quarter", "for the next month", "his next few
+            # calls": not one demonstration
             return False
-        if _DURATION_WORDS.intersection(own[: m.last - m.first + 4]):
-            return False  # "I'll run Northwind myself this quarter" is not one demonstration
         # ... and then the seller leads, or watches this one: "she makes the next ten",
         # "with her listening", "so he sees how it sounds".
         window = [t.text for t in tokens[m.first : m.last + 40]]
@@ -1761,6 +1913,8 @@ class CoachingPlanGrader:
                 continue
             if len(texts) > 1 and texts[1] in _WORK_NOUNS:
                 continue
+            if _course_discussed(tokens, analysis.clause, i):
+                continue  # "I won't send her on a course", "sending her on a course would..."
             for t in window:
                 if t.text in COURSE_WORDS:
                     return Evidence(
