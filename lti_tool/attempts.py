@@ -50,6 +50,27 @@ def latest_attempt(session: Session, link: ResourceLink, user: User) -> Attempt 
     ).unique().first()
 
 
+_LATEST_COUNTED = (
+    select(Attempt, func.count().over().label("attempts_total"))
+    .where(Attempt.resource_link_pk == bindparam("link_id"),
+           Attempt.user_pk == bindparam("user_id"))
+    .order_by(Attempt.id.desc())
+    .limit(1)
+    .options(joinedload(Attempt.responses))
+)
+"""The latest attempt with its answers, and how many attempts there are, in one statement
+(the window count runs before the LIMIT)."""
+
+
+def latest_attempt_counted(session: Session, link: ResourceLink,
+                           user: User) -> tuple[Attempt | None, int]:
+    """latest_attempt, and how many attempts the user has on this placement: the page a
+    launch opens needs both (a first attempt starts on the lesson, which lists the others)."""
+    row = session.execute(_LATEST_COUNTED, {"link_id": link.id, "user_id": user.id}
+                          ).unique().first()
+    return (row[0], int(row[1])) if row is not None else (None, 0)
+
+
 class NoAttemptsLeft(Forbidden):
     """The placement's attempt limit is used up."""
 
@@ -101,10 +122,13 @@ def start_attempt(session: Session, link: ResourceLink, user: User) -> Attempt:
     return attempt
 
 
-def current_attempt(session: Session, link: ResourceLink, user: User) -> Attempt:
-    """The attempt the player shows: the latest one, or a new one when there is none."""
-    attempt = latest_attempt(session, link, user)
-    return attempt if attempt is not None else start_attempt(session, link, user)
+def current_attempt(session: Session, link: ResourceLink, user: User) -> tuple[Attempt, int]:
+    """The attempt the player shows (the latest one, or a new one when there is none) and
+    how many attempts the user now has on this placement."""
+    attempt, total = latest_attempt_counted(session, link, user)
+    if attempt is None:
+        return start_attempt(session, link, user), 1
+    return attempt, total
 
 
 _OWNED_OPTIONS = (joinedload(Attempt.responses), joinedload(Attempt.resource_link),

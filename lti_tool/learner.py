@@ -283,13 +283,16 @@ def _page(
     ), status
 
 
-def _lesson_page(ref: LaunchRef, token: str, attempt: Attempt) -> ResponseReturnValue:
+def _lesson_page(ref: LaunchRef, token: str, attempt: Attempt,
+                 earlier: bool = True) -> ResponseReturnValue:
+    """The module's lesson; with `earlier` (the learner may have other attempts), the list
+    of their attempts."""
     module = _lesson(attempt)
     if module is None:
         raise NotFound("This activity has no lesson; continue with the seller.")
     session = get_session()
     past = [a for a in attempts.history(session, attempt.resource_link, attempt.user)
-            if a.id != attempt.id]
+            if a.id != attempt.id] if earlier else []
     return _page("learner/lesson.html", ref, token, attempt, LESSON, module=module,
                  lesson_html=render_markdown(module.markdown), history=past)
 
@@ -413,16 +416,15 @@ def landing(ref: LaunchRef, token: str,
     when the caller has them loaded already."""
     session = get_session()
     link, user = placement if placement is not None else attempts.placement(session, ref)
-    attempt = attempts.current_attempt(session, link, user)
+    attempt, total = attempts.current_attempt(session, link, user)
     if attempt.status != attempts.OPEN:
         return redirect(tool_url("learner.result", launch=token, attempt=attempt.id))
     scenario = attempts.scenario_of(attempt)
     position = attempt.resume_at or ""
     if not _valid_position(attempt, scenario, position):
-        first_attempt = attempts.attempts_used(session, link, user) == 1
-        position = _start_position(attempt, first_attempt)
+        position = _start_position(attempt, first_attempt=total == 1)
     if position == LESSON:
-        return _lesson_page(ref, token, attempt)
+        return _lesson_page(ref, token, attempt, earlier=total > 1)
     if position == SELLER:
         return _seller_page(ref, token, attempt)
     if position == REVIEW:

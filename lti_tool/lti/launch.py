@@ -136,7 +136,14 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
         return _key_from_set(key_set, kid, alg), alg
 
     def save_launch_data(self) -> CoachlabMessageLaunch:
-        """pylti1p3's two writes (the launch data, the state's token hash) in one round trip."""
+        """pylti1p3's two writes (the launch data, the state's token hash) in one round trip,
+        for staff launches only: the instructor pages read the launch data back (the LMS
+        product); nothing reads a learner's, so a learner's launch skips the write."""
+        from lti_tool.lti.claims import ROLES, is_staff
+
+        roles = self._jwt["body"].get(ROLES)
+        if not is_staff(roles if isinstance(roles, list) else []):
+            return self
         service = self._session_service
         storage = service.data_storage
         if not isinstance(storage, CookielessCacheStorage):

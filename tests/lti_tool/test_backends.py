@@ -15,7 +15,7 @@ from sqlalchemy import select
 from lti_tool import db
 from lti_tool.lti.references import load_launch
 from lti_tool.models import Attempt, Base, StepResultRecord
-from tests.conftest import Launcher, PlatformInfo, make_app, postgres_schema
+from tests.conftest import Launcher, PlatformInfo, launch_token, make_app, postgres_schema
 from tests.lti_tool.flows import attempt_scenario, correct_answers, open_player, submit
 
 REDIS_URL = os.environ.get("COACHLAB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -69,7 +69,19 @@ def test_launch_state_and_nonces_live_in_redis(tmp_path: Path, platform_keys: ob
     except redis.RedisError as error:
         pytest.skip(f"REDIS TESTS SKIPPED: no Redis at {REDIS_URL}: {error}")
     app = make_app(tmp_path, CACHE_URL=REDIS_URL)
+    store = redis.Redis.from_url(REDIS_URL)
     token = _play_once(app, platform_keys)
+    # A login's state record goes to Redis, where any worker's launch finds it.
+    login = Launcher(app.test_client(), PlatformInfo(keys=platform_keys)).start()
+    assert any(login.state in key.decode() for key in store.keys("coachlab:*"))
+    # A learner's launch data is never read back, so it is not written.
     with app.test_request_context():
         launch_id = load_launch(token).launch_id
-    assert redis.Redis.from_url(REDIS_URL).exists(f"coachlab:{launch_id}") == 1
+    assert store.exists(f"coachlab:{launch_id}") == 0
+    # A staff launch's data is kept there for the instructor pages (which read it back).
+    client = app.test_client()
+    staff = Launcher(client, PlatformInfo(keys=platform_keys))(role="instructor")
+    assert staff.status_code == 302, staff.get_data(as_text=True)
+    with app.test_request_context():
+        staff_id = load_launch(launch_token(staff)).launch_id
+    assert store.exists(f"coachlab:{staff_id}") == 1
