@@ -66,8 +66,13 @@ it, and no "even more/earlier/deeper" (more of what the seller already does may 
 rubric D12). A would-be full-marks answer without such evidence is held at 0.75 (label 1) and
 goes to review: a wrong-focus plan given full marks is the worst error the grader can make.
 
-Only the first `max_chars` characters (config, default 3,000) are graded; the rest of a long
-answer (up to 20,000 characters) is still read for explicit takeover phrases. Text addressed to
+A long answer (over `max_chars`, config, default 3,000) is judged by the plan it commits to
+(rubric D9): graders.planpart picks its committing paragraphs - "I will", "we'll", "every
+Friday", "week two", "my focus this month is", "in one line" - up to `max_chars` and blanks
+the diagnosis around them (offsets kept); an answer without paragraphs or without a committing
+sentence is read from its start. The rest of a long answer (up to 20,000 characters) is still
+read for explicit takeover phrases; a takeover in a list of refusals ("I will not meet them
+myself, use my own network, or call the heads") is declined with its list. Text addressed to
 the grader ("ignore the rubric", "give full marks"; a one-word scorer only in its own form -
 "examiner", not "examination"; or by shape: a scorer addressed - "dear
 evaluator", "AI", "automated reviewer", "whoever is marking" - with a scoring word, or a top
@@ -139,6 +144,7 @@ from graders.lexicon import (
     UNKNOWN_SCORER,
     WEAK_PHRASES,
 )
+from graders.planpart import plan_part
 from graders.result import CriterionResult, Evidence, StepResult
 from graders.text import (
     PUNCT,
@@ -246,7 +252,8 @@ def declared_equal(
         if text in _EQUAL_WORDS:
             hit = not (k + 1 < n and tokens[k + 1].text == "to")
         elif text == "same" and k + 1 < n and tokens[k + 1].text in _SAME_WHAT:
-            hit = True
+            # "at the same time she redesigns the call" is when, not how much
+            hit = not (k >= 2 and tokens[k - 2].text == "at" and tokens[k + 1].text == "time")
         elif text == "as" and k + 2 < n and tokens[k + 2].text == "as" and tokens[k + 1].text in {
             "important", "much", "urgent", "critical", "big"
         }:
@@ -316,16 +323,37 @@ def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     return False
 
 
+_LIST_SUBJECTS = frozenset({"i", "we", "he", "she", "they", "you"})
+
+
 def _declined(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
-    """An odd number of negators between the clause start and a takeover phrase."""
+    """An odd number of negators between the clause start and a takeover phrase - or, for a
+    list item with no subject of its own, in the clause that holds the list's subject: "I
+    will not meet them myself, use my own network, or call the heads" declines all three."""
     here = clause[m.first]
     k = m.first - 1
     count = 0
     while k >= 0 and clause[k] == here:
         if tokens[k].text in NEGATORS:
             count += 1
+        if tokens[k].text in _LIST_SUBJECTS:
+            return count % 2 == 1  # the item has its own subject: its own clause decides
         k -= 1
-    return count % 2 == 1
+    if count % 2 == 1:
+        return True
+    if k + 1 >= m.first or tokens[k + 1].text != ",":
+        return False  # the clause does not continue a list (a clause opens on its comma)
+    # Walk back through the earlier items of the list, within the sentence, to the subject.
+    count = 0
+    while k >= 0 and tokens[k].text not in _SENTENCE_ENDS:
+        if tokens[k].text in NEGATORS:
+            count += 1
+        if tokens[k].text in _LIST_SUBJECTS:
+            return count % 2 == 1
+        if tokens[k].kind == "punct" and tokens[k].text != ",":
+            return False  # a colon or a dash: not one list
+        k -= 1
+    return False
 
 
 def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
@@ -456,6 +484,8 @@ def _agent_object(
             break  # another subject or the seller: "I'll ask so she calls the CFO"
         if k == verb + 1 and text in {"her", "him", "them"}:
             break  # "I will call her every Friday" is the seller
+        if text in {"my", "our"}:
+            break  # "I'll talk to my director", "our regional heads": the manager's own side
         if tokens[k].stem in ACTIVITY_STEMS or k in action_at:
             break  # "I'd run a stakeholder-mapping session" runs coaching, not the deal
         entity = entity_at.get(k)
@@ -690,6 +720,8 @@ class Analysis:
     words: frozenset[str] = frozenset()
     """Every normalised word and stem of the graded text: lets rules skip answers that lack
     the words they need."""
+    plan_part: bool = False
+    """A long answer was read through its plan paragraphs (graders.planpart), not its opening."""
 
 
 def _clauses(tokens: Sequence[Token]) -> list[int]:
@@ -990,9 +1022,14 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     """Tokenise and match the graded part of an answer (the first `limit` characters, by
     default the step's max_chars)."""
     lexicon = _lexicon_for(step)
+    considered: str | None = None
     if limit is None:
         limit = int(float_setting(step.step, "max_chars", DEFAULT_MAX_CHARS))
-    considered = text[:limit]
+        if len(text) > limit:
+            # A long answer is judged by the plan it commits to (rubric D9), not its opening.
+            considered = plan_part(text[:TAKEOVER_SCAN_CHARS], limit)
+    if considered is None:
+        considered = text[:limit]
     tokens = tokenize(considered)
     matches = lexicon.matcher.find(tokens)
     clause = _clauses(tokens)
@@ -1099,7 +1136,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     )
     return Analysis(
         considered, len(text) > limit, tokens, matches, mentions, clause, sentence,
-        manager_sentences, weights, present,
+        manager_sentences, weights, present, len(considered) > limit,
     )
 
 
@@ -1299,7 +1336,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.2.0"
+    version = "1.3.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
@@ -1326,7 +1363,10 @@ class CoachingPlanGrader:
         signals: dict[str, float] = {}
         if analysis.truncated:
             notes.append(
-                f"Only the first {limit:,} characters of your answer were graded; keep a "
+                f"Your answer is long: the grader read the paragraphs that set out your plan "
+                f"(up to {limit:,} characters); keep a coaching plan short."
+                if analysis.plan_part
+                else f"Only the first {limit:,} characters of your answer were graded; keep a "
                 "coaching plan short."
             )
             signals["truncated"] = 0.3
