@@ -356,6 +356,17 @@ def _declined(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) ->
     return False
 
 
+def _hypothetical(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
+    """The takeover is the condition of an 'if' in its own clause ('if I run it, she learns
+    nothing'): a consequence weighed, not the plan."""
+    k = m.first - 1
+    while k >= 0 and clause[k] == clause[m.first]:
+        if tokens[k].text in {"if", "unless"}:
+            return True
+        k -= 1
+    return False
+
+
 def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
     """The manager is the subject: first person in the phrase or in its sentence."""
     return analysis.sentence[m.first] in analysis.manager_sentences
@@ -368,6 +379,16 @@ def _work_before(analysis: Analysis, m: PhraseMatch) -> bool:
     for k in range(max(0, m.first - 8), m.first):
         text = analysis.tokens[k].text
         if analysis.clause[k] == here and (text in _SELLING_VERBS or text in _WORK_NOUNS):
+            return True
+    return False
+
+
+def _refused_before(tokens: Sequence[Token], k: int) -> bool:
+    """A negator in the few words before position k, in its sentence."""
+    for j in range(k - 1, max(-1, k - 9), -1):
+        if tokens[j].kind == "punct" and tokens[j].text in _SENTENCE_ENDS:
+            return False
+        if tokens[j].text in NEGATORS:
             return True
     return False
 
@@ -387,6 +408,8 @@ def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
             o.key == "takeover" and k <= o.first <= k + 8 for o in analysis.matches
         ):
             continue  # already judged as a takeover phrase
+        if _refused_before(tokens, k):
+            continue  # "I'm not going to do what he asked me to do": refused before it is told
         if _answer_to_request(tokens, k + 3):
             end = min(len(tokens) - 1, k + 6)
             found.append(
@@ -1806,6 +1829,8 @@ class CoachingPlanGrader:
                 continue
             if _declined(tokens, analysis.clause, m):
                 continue  # "I don't want to call her C accounts myself"
+            if _hypothetical(tokens, analysis.clause, m):
+                continue  # "if I set up those meetings myself, they'd be mine": weighed
             following = [t.text for t in tokens[m.last + 1 : m.last + 3]]
             if tokens[m.last].text in _BARE_VERBS and following and following[
                 0

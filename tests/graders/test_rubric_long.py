@@ -134,3 +134,30 @@ def test_talking_to_my_own_director_is_not_a_takeover(bound: Bound) -> None:
     assert agent_takeovers(analysis, frozenset({"priya", "janssens"})) == []
     analysis = analyse(step, "I will talk to their director about the renewal.")
     assert agent_takeovers(analysis, frozenset({"priya", "janssens"}))
+
+
+def test_a_takeover_as_the_condition_of_an_if_is_weighed_not_planned(bound: Bound) -> None:
+    text = (
+        "Coverage is the focus. We tier her 300 accounts together on Monday and every Friday "
+        "she shows me who she reached. But if I call the C accounts myself, she learns nothing."
+    )
+    assert label(grade(bound, text)) == 2
+    text = (
+        "Coverage is the focus. We tier her 300 accounts together on Monday. If she is busy, "
+        "I will call the C accounts myself."
+    )
+    assert label(grade(bound, text)) == 1
+
+
+def test_a_request_refused_before_it_is_reported_is_not_accepted(bound: Bound) -> None:
+    text = (
+        "Coverage is the focus. We tier her 300 accounts together on Monday and every Friday "
+        "she shows me who she reached. I am not going to do what she asked me to do, which is "
+        "call Van Dijk for her; I will be there for the debrief."
+    )
+    assert label(grade(bound, text)) == 2
+    text = (
+        "Coverage is the focus. We tier her 300 accounts together on Monday. She asked me to "
+        "call Van Dijk for her, and I will."
+    )
+    assert label(grade(bound, text)) == 1
