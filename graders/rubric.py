@@ -11,26 +11,29 @@ ids):
   earns full marks). Negated mentions in the manager's voice ("not negotiation", "rather than
   coverage", "X is not the issue", "it's not X", a later "X is marketing's job, not hers" or
   "not going to load her with that") and praise ("her negotiation is excellent") do not name a
-  task; a negated description of the seller ("customers never saw the ROI", "Tomas is not
-  listening", "Fernhill: no ROI") names the gap; "instead, we work on X" and "X, not his lead
-  flow" affirm X; a reason clause ("so we don't lose it") rejects nothing. A focus the plan
-  rules out at least as firmly as it names it - per sentence the last mention decides, and the
-  object of a refused takeover does not count - is not named ("her coverage looks bad, but we
-  will not build a coverage plan", rubric D1). The seller's strength named as hers ("Laura's
-  discovery") outside a focus sentence is context.
-  Generic development (leadership, mindset, motivation) competes for attention as a pseudo-task
-  that is never the focus. Attention per task is the strongest mention per sentence, summed:
-  sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but not
-  "27 a month", an opening heading "X:" or a short opening sentence) weigh 2, the manager's
-  voice 1, plain description 0.5; secondary remarks, parenthetical asides, weak everyday phrases
-  ("pipeline", "deal review") and one-word mentions of a task outside this job count half. Full
+  task - praise used as the means ("use that trust for enablement") does not praise the task
+  after "for"; a negated aside after the focus ("X (not the customer side - that's her
+  strength)") contrasts something else; a negated description of the seller ("customers never
+  saw the ROI", "Tomas is not listening", "Fernhill: no ROI") names the gap; "instead, we work
+  on X" and "X, not his lead flow" affirm X; a reason clause ("so we don't lose it") rejects
+  nothing. A focus the plan rules out at least as firmly as it names it - per sentence the last
+  mention decides, and the object of a refused takeover does not count - is not named ("her
+  coverage looks bad, but we will not build a coverage plan", rubric D1). The seller's strength
+  named as hers ("Laura's discovery") outside a focus sentence is context. Generic development
+  (leadership, mindset, motivation) competes for attention as a pseudo-task that is never the
+  focus. Attention per task is the strongest mention per sentence, summed: sentences that claim
+  a focus (focus, main, priority, problem, gap, work on, "is about" but not "27 a month", an
+  opening heading "X:" or a short opening sentence) weigh 2, the manager's voice 1, plain
+  description 0.5; secondary remarks, parenthetical asides, weak everyday phrases ("pipeline",
+  "deal review") and one-word or concept mentions of a task outside this job count half. Full
   credit when the focus gets the most attention and no other task gets 0.75 of it; 0.55 when
   another task gets as much (two equal foci); nothing when another task dominates, when the
   answer names most of the critical tasks (or four tasks) without one clearly leading, or when
-  it is a list or a repetition of keywords (not committal) - a task counts as named there only
-  with at least half the top task's attention (LISTED_SHARE): a passing "weekly deal review"
-  beside a claimed focus is context, not a list. A plan that declares two tasks equal
-  ("equal priority", "the same time", "as important as") earns 0.55 at most.
+  it is a list or a repetition of keywords (not committal; fragments without grammar that name
+  four or more tasks are a list whatever their title) - a task counts as named there only with
+  at least half the top task's attention (LISTED_SHARE): a passing "weekly deal review" beside a
+  claimed focus is context, not a list. A plan that declares two tasks equal ("equal priority",
+  "the same time", "as important as") earns 0.55 at most.
 - situation (21): ties the plan to this seller - the rubric's situation_terms, numbers from the
   seller's metrics, facts, notes and exhibits, and the proper names in that data (people,
   customers, partners, places: every scenario gets them without authoring). The seller's name
@@ -880,7 +883,10 @@ def _is_negated(
             continue
         if _purpose_clause(tokens, clause, k):
             continue  # "I'll meet them before she retires, so we don't lose it": a reason
-        nxt = [t.text for t in tokens[k + 1 : min(end, k + 6)]]
+        # What the negator points at lies in its own clause: in "X (not the customer side -
+        # that's her strength)" the "that" opens another clause.
+        nxt = [t.text for j, t in enumerate(tokens[k + 1 : min(end, k + 6)], k + 1)
+               if clause[j] == clause[k]]
         if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS and (
             len(nxt) == 1 or nxt[1] in _DUTY_WORDS or nxt[1] in PUNCT
         ):
@@ -917,6 +923,9 @@ _EVERYONE = frozenset({"anyone", "anybody", "everyone", "everybody", "all", "mos
                        "peers", "colleagues"})
 
 
+_PURPOSE_PREPOSITIONS = frozenset({"for", "into", "towards", "toward"})
+
+
 def _is_praised(
     tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch, strength: bool = False
 ) -> bool:
@@ -936,9 +945,11 @@ def _is_praised(
             k + 1
         ].text in _EVERYONE:
             return True
+    # "use that trust for enablement": the praise is the means, the task after "for" the end.
+    purpose = m.first > 0 and tokens[m.first - 1].text in _PURPOSE_PREPOSITIONS
     praise = be = negation = False
     for k in range(lo, hi):
-        if clause[k] != here:
+        if clause[k] != here or (purpose and k < m.first):
             continue
         text = tokens[k].text
         if text in PRAISE_WORDS:
@@ -1130,7 +1141,9 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
         if aside[m.first]:
             weight *= 0.5  # "(DMU: economic buyer, procurement, ...)" is an aside
         task = m.key[5:]
-        if task not in lexicon.critical and task not in lexicon.strengths and m.first == m.last:
+        if task not in lexicon.critical and task not in lexicon.strengths and (
+            m.first == m.last or m.phrase == CONCEPT_PHRASE
+        ):
             # One everyday word for a task this job does not need ("a coverage problem on
             # EBRs" in a renewal book) is more likely its everyday sense; the seller's
             # strength is exempt: it is the tempting wrong focus.
@@ -1594,7 +1607,11 @@ class CoachingPlanGrader:
         distinct_share = len({t.text for t in words}) / len(words) if words else 1.0
         listy = (
             len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(listed) >= 2
-        ) or (len(words) >= 12 and distinct_share < 0.3)  # the same few words over and over
+        ) or (len(words) >= 12 and distinct_share < 0.3) or (  # the same few words over and over
+            # Fragments without grammar naming four or more tasks: a list, whatever its title.
+            len(words) >= 5 and keyword_share >= 0.5 and function_share < 0.1
+            and len(named) >= 4
+        )
         uncommitted = listy or (
             not dominant and (len(critical_named) >= many or len(listed) >= 4)
         )

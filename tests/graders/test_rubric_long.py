@@ -161,3 +161,49 @@ def test_a_request_refused_before_it_is_reported_is_not_accepted(bound: Bound) -
         "call Van Dijk for her, and I will."
     )
     assert label(grade(bound, text)) == 1
+
+
+# --- rules from reviewing the fourth labelled set's disagreements ---------------------------
+
+
+def test_fragments_naming_four_tasks_are_a_list_whatever_the_title(bound: Bound) -> None:
+    text = (
+        "Territory coverage. Prospecting. Qualification. Forecast. Negotiation. Van Dijk. 31%. "
+        "Role-play. Weekly review."
+    )
+    result = grade(bound, text)
+    assert label(result) == 0
+
+
+def test_a_negated_aside_after_the_focus_contrasts_something_else(bound: Bound) -> None:
+    text = (
+        "Focus: coverage planning (not the deal side - that's her strength)\n"
+        "- Wk1: we tier her 300 accounts together, she drafts the touch plan for the C accounts\n"
+        "- Every Friday she shows me who she reached"
+    )
+    step = bound("plan")
+    coverage = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    assert coverage and not coverage[0].negated
+    assert label(grade(bound, text)) == 2
+
+
+def test_praise_used_as_the_means_for_a_task_does_not_praise_the_task(bound: Bound) -> None:
+    text = (
+        "Her accounts trust her. Use that trust for territory coverage: on Monday we tier her "
+        "300 accounts together and every Friday she shows me who she reached."
+    )
+    step = bound("plan")
+    coverage = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    assert coverage and not any(m.praised for m in coverage)
+    assert label(grade(bound, text)) == 2
+
+
+def test_a_concept_for_a_task_this_job_does_not_need_weighs_half(bound: Bound) -> None:
+    step = bound("plan")
+    # value realisation is not critical in a territory job; coverage is.
+    other = analyse(step, "I want her customers to use it.").mentions
+    own = analyse(step, "I want her to sort the accounts.").mentions
+    other_weights = [m.weight for m in other if m.match.phrase == "concept"]
+    own_weights = [m.weight for m in own if m.match.phrase == "concept"]
+    assert other_weights and own_weights
+    assert other_weights[0] == own_weights[0] / 2
