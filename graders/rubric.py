@@ -11,26 +11,29 @@ ids):
   earns full marks). Negated mentions in the manager's voice ("not negotiation", "rather than
   coverage", "X is not the issue", "it's not X", a later "X is marketing's job, not hers" or
   "not going to load her with that") and praise ("her negotiation is excellent") do not name a
-  task; a negated description of the seller ("customers never saw the ROI", "Tomas is not
-  listening", "Fernhill: no ROI") names the gap; "instead, we work on X" and "X, not his lead
-  flow" affirm X; a reason clause ("so we don't lose it") rejects nothing. A focus the plan
-  rules out at least as firmly as it names it - per sentence the last mention decides, and the
-  object of a refused takeover does not count - is not named ("her coverage looks bad, but we
-  will not build a coverage plan", rubric D1). The seller's strength named as hers ("Laura's
-  discovery") outside a focus sentence is context.
-  Generic development (leadership, mindset, motivation) competes for attention as a pseudo-task
-  that is never the focus. Attention per task is the strongest mention per sentence, summed:
-  sentences that claim a focus (focus, main, priority, problem, gap, work on, "is about" but not
-  "27 a month", an opening heading "X:" or a short opening sentence) weigh 2, the manager's
-  voice 1, plain description 0.5; secondary remarks, parenthetical asides, weak everyday phrases
-  ("pipeline", "deal review") and one-word mentions of a task outside this job count half. Full
+  task - praise used as the means ("use that trust for enablement") does not praise the task
+  after "for"; a negated aside after the focus ("X (not the customer side - that's her
+  strength)") contrasts something else; a negated description of the seller ("customers never
+  saw the ROI", "Tomas is not listening", "Fernhill: no ROI") names the gap; "instead, we work
+  on X" and "X, not his lead flow" affirm X; a reason clause ("so we don't lose it") rejects
+  nothing. A focus the plan rules out at least as firmly as it names it - per sentence the last
+  mention decides, and the object of a refused takeover does not count - is not named ("her
+  coverage looks bad, but we will not build a coverage plan", rubric D1). The seller's strength
+  named as hers ("Laura's discovery") outside a focus sentence is context. Generic development
+  (leadership, mindset, motivation) competes for attention as a pseudo-task that is never the
+  focus. Attention per task is the strongest mention per sentence, summed: sentences that claim
+  a focus (focus, main, priority, problem, gap, work on, "is about" but not "27 a month", an
+  opening heading "X:" or a short opening sentence) weigh 2, the manager's voice 1, plain
+  description 0.5; secondary remarks, parenthetical asides, weak everyday phrases ("pipeline",
+  "deal review") and one-word or concept mentions of a task outside this job count half. Full
   credit when the focus gets the most attention and no other task gets 0.75 of it; 0.55 when
   another task gets as much (two equal foci); nothing when another task dominates, when the
   answer names most of the critical tasks (or four tasks) without one clearly leading, or when
-  it is a list or a repetition of keywords (not committal) - a task counts as named there only
-  with at least half the top task's attention (LISTED_SHARE): a passing "weekly deal review"
-  beside a claimed focus is context, not a list. A plan that declares two tasks equal
-  ("equal priority", "the same time", "as important as") earns 0.55 at most.
+  it is a list or a repetition of keywords (not committal; fragments without grammar that name
+  four or more tasks are a list whatever their title) - a task counts as named there only with
+  at least half the top task's attention (LISTED_SHARE): a passing "weekly deal review" beside a
+  claimed focus is context, not a list. A plan that declares two tasks equal ("equal priority",
+  "the same time", "as important as") earns 0.55 at most.
 - situation (21): ties the plan to this seller - the rubric's situation_terms, numbers from the
   seller's metrics, facts, notes and exhibits, and the proper names in that data (people,
   customers, partners, places: every scenario gets them without authoring). The seller's name
@@ -66,8 +69,13 @@ it, and no "even more/earlier/deeper" (more of what the seller already does may 
 rubric D12). A would-be full-marks answer without such evidence is held at 0.75 (label 1) and
 goes to review: a wrong-focus plan given full marks is the worst error the grader can make.
 
-Only the first `max_chars` characters (config, default 3,000) are graded; the rest of a long
-answer (up to 20,000 characters) is still read for explicit takeover phrases. Text addressed to
+A long answer (over `max_chars`, config, default 3,000) is judged by the plan it commits to
+(rubric D9): graders.planpart picks its committing paragraphs - "I will", "we'll", "every
+Friday", "week two", "my focus this month is", "in one line" - up to `max_chars` and blanks
+the diagnosis around them (offsets kept); an answer without paragraphs or without a committing
+sentence is read from its start. The rest of a long answer (up to 20,000 characters) is still
+read for explicit takeover phrases; a takeover in a list of refusals ("I will not meet them
+myself, use my own network, or call the heads") is declined with its list. Text addressed to
 the grader ("ignore the rubric", "give full marks"; a one-word scorer only in its own form -
 "examiner", not "examination"; or by shape: a scorer addressed - "dear
 evaluator", "AI", "automated reviewer", "whoever is marking" - with a scoring word, or a top
@@ -139,6 +147,7 @@ from graders.lexicon import (
     UNKNOWN_SCORER,
     WEAK_PHRASES,
 )
+from graders.planpart import plan_part
 from graders.result import CriterionResult, Evidence, StepResult
 from graders.text import (
     PUNCT,
@@ -246,7 +255,8 @@ def declared_equal(
         if text in _EQUAL_WORDS:
             hit = not (k + 1 < n and tokens[k + 1].text == "to")
         elif text == "same" and k + 1 < n and tokens[k + 1].text in _SAME_WHAT:
-            hit = True
+            # "at the same time she redesigns the call" is when, not how much
+            hit = not (k >= 2 and tokens[k - 2].text == "at" and tokens[k + 1].text == "time")
         elif text == "as" and k + 2 < n and tokens[k + 2].text == "as" and tokens[k + 1].text in {
             "important", "much", "urgent", "critical", "big"
         }:
@@ -316,16 +326,48 @@ def _answer_to_request(tokens: Sequence[Token], start: int) -> bool:
     return False
 
 
+_LIST_SUBJECTS = frozenset({"i", "we", "he", "she", "they", "you"})
+
+
 def _declined(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
-    """An odd number of negators between the clause start and a takeover phrase."""
+    """An odd number of negators between the clause start and a takeover phrase - or, for a
+    list item with no subject of its own, in the clause that holds the list's subject: "I
+    will not meet them myself, use my own network, or call the heads" declines all three."""
     here = clause[m.first]
     k = m.first - 1
     count = 0
     while k >= 0 and clause[k] == here:
         if tokens[k].text in NEGATORS:
             count += 1
+        if tokens[k].text in _LIST_SUBJECTS:
+            return count % 2 == 1  # the item has its own subject: its own clause decides
         k -= 1
-    return count % 2 == 1
+    if count % 2 == 1:
+        return True
+    if k + 1 >= m.first or tokens[k + 1].text != ",":
+        return False  # the clause does not continue a list (a clause opens on its comma)
+    # Walk back through the earlier items of the list, within the sentence, to the subject.
+    count = 0
+    while k >= 0 and tokens[k].text not in _SENTENCE_ENDS:
+        if tokens[k].text in NEGATORS:
+            count += 1
+        if tokens[k].text in _LIST_SUBJECTS:
+            return count % 2 == 1
+        if tokens[k].kind == "punct" and tokens[k].text != ",":
+            return False  # a colon or a dash: not one list
+        k -= 1
+    return False
+
+
+def _hypothetical(tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch) -> bool:
+    """The takeover is the condition of an 'if' in its own clause ('if I run it, she learns
+    nothing'): a consequence weighed, not the plan."""
+    k = m.first - 1
+    while k >= 0 and clause[k] == clause[m.first]:
+        if tokens[k].text in {"if", "unless"}:
+            return True
+        k -= 1
+    return False
 
 
 def _manager_speaks(analysis: Analysis, m: PhraseMatch) -> bool:
@@ -340,6 +382,16 @@ def _work_before(analysis: Analysis, m: PhraseMatch) -> bool:
     for k in range(max(0, m.first - 8), m.first):
         text = analysis.tokens[k].text
         if analysis.clause[k] == here and (text in _SELLING_VERBS or text in _WORK_NOUNS):
+            return True
+    return False
+
+
+def _refused_before(tokens: Sequence[Token], k: int) -> bool:
+    """A negator in the few words before position k, in its sentence."""
+    for j in range(k - 1, max(-1, k - 9), -1):
+        if tokens[j].kind == "punct" and tokens[j].text in _SENTENCE_ENDS:
+            return False
+        if tokens[j].text in NEGATORS:
             return True
     return False
 
@@ -359,6 +411,8 @@ def _accepted_requests(analysis: Analysis) -> list[PhraseMatch]:
             o.key == "takeover" and k <= o.first <= k + 8 for o in analysis.matches
         ):
             continue  # already judged as a takeover phrase
+        if _refused_before(tokens, k):
+            continue  # "I'm not going to do what he asked me to do": refused before it is told
         if _answer_to_request(tokens, k + 3):
             end = min(len(tokens) - 1, k + 6)
             found.append(
@@ -456,6 +510,8 @@ def _agent_object(
             break  # another subject or the seller: "I'll ask so she calls the CFO"
         if k == verb + 1 and text in {"her", "him", "them"}:
             break  # "I will call her every Friday" is the seller
+        if text in {"my", "our"}:
+            break  # "I'll talk to my director", "our regional heads": the manager's own side
         if tokens[k].stem in ACTIVITY_STEMS or k in action_at:
             break  # "I'd run a stakeholder-mapping session" runs coaching, not the deal
         entity = entity_at.get(k)
@@ -690,6 +746,8 @@ class Analysis:
     words: frozenset[str] = frozenset()
     """Every normalised word and stem of the graded text: lets rules skip answers that lack
     the words they need."""
+    plan_part: bool = False
+    """A long answer was read through its plan paragraphs (graders.planpart), not its opening."""
 
 
 def _clauses(tokens: Sequence[Token]) -> list[int]:
@@ -825,7 +883,10 @@ def _is_negated(
             continue
         if _purpose_clause(tokens, clause, k):
             continue  # "I'll meet them before she retires, so we don't lose it": a reason
-        nxt = [t.text for t in tokens[k + 1 : min(end, k + 6)]]
+        # What the negator points at lies in its own clause: in "X (not the customer side -
+        # that's her strength)" the "that" opens another clause.
+        nxt = [t.text for j, t in enumerate(tokens[k + 1 : min(end, k + 6)], k + 1)
+               if clause[j] == clause[k]]
         if tokens[k].text == "not" and nxt and nxt[0] in _OWNERS and (
             len(nxt) == 1 or nxt[1] in _DUTY_WORDS or nxt[1] in PUNCT
         ):
@@ -862,6 +923,9 @@ _EVERYONE = frozenset({"anyone", "anybody", "everyone", "everybody", "all", "mos
                        "peers", "colleagues"})
 
 
+_PURPOSE_PREPOSITIONS = frozenset({"for", "into", "towards", "toward"})
+
+
 def _is_praised(
     tokens: Sequence[Token], clause: Sequence[int], m: PhraseMatch, strength: bool = False
 ) -> bool:
@@ -881,9 +945,11 @@ def _is_praised(
             k + 1
         ].text in _EVERYONE:
             return True
+    # "use that trust for enablement": the praise is the means, the task after "for" the end.
+    purpose = m.first > 0 and tokens[m.first - 1].text in _PURPOSE_PREPOSITIONS
     praise = be = negation = False
     for k in range(lo, hi):
-        if clause[k] != here:
+        if clause[k] != here or (purpose and k < m.first):
             continue
         text = tokens[k].text
         if text in PRAISE_WORDS:
@@ -990,9 +1056,14 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     """Tokenise and match the graded part of an answer (the first `limit` characters, by
     default the step's max_chars)."""
     lexicon = _lexicon_for(step)
+    considered: str | None = None
     if limit is None:
         limit = int(float_setting(step.step, "max_chars", DEFAULT_MAX_CHARS))
-    considered = text[:limit]
+        if len(text) > limit:
+            # A long answer is judged by the plan it commits to (rubric D9), not its opening.
+            considered = plan_part(text[:TAKEOVER_SCAN_CHARS], limit)
+    if considered is None:
+        considered = text[:limit]
     tokens = tokenize(considered)
     matches = lexicon.matcher.find(tokens)
     clause = _clauses(tokens)
@@ -1070,7 +1141,9 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
         if aside[m.first]:
             weight *= 0.5  # "(DMU: economic buyer, procurement, ...)" is an aside
         task = m.key[5:]
-        if task not in lexicon.critical and task not in lexicon.strengths and m.first == m.last:
+        if task not in lexicon.critical and task not in lexicon.strengths and (
+            m.first == m.last or m.phrase == CONCEPT_PHRASE
+        ):
             # One everyday word for a task this job does not need ("a coverage problem on
             # EBRs" in a renewal book) is more likely its everyday sense; the seller's
             # strength is exempt: it is the tempting wrong focus.
@@ -1099,7 +1172,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
     )
     return Analysis(
         considered, len(text) > limit, tokens, matches, mentions, clause, sentence,
-        manager_sentences, weights, present,
+        manager_sentences, weights, present, len(considered) > limit,
     )
 
 
@@ -1299,7 +1372,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.2.0"
+    version = "1.3.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
@@ -1326,7 +1399,10 @@ class CoachingPlanGrader:
         signals: dict[str, float] = {}
         if analysis.truncated:
             notes.append(
-                f"Only the first {limit:,} characters of your answer were graded; keep a "
+                f"Your answer is long: the grader read the paragraphs that set out your plan "
+                f"(up to {limit:,} characters); keep a coaching plan short."
+                if analysis.plan_part
+                else f"Only the first {limit:,} characters of your answer were graded; keep a "
                 "coaching plan short."
             )
             signals["truncated"] = 0.3
@@ -1531,7 +1607,11 @@ class CoachingPlanGrader:
         distinct_share = len({t.text for t in words}) / len(words) if words else 1.0
         listy = (
             len(words) >= 5 and keyword_share >= 0.6 and function_share < 0.15 and len(listed) >= 2
-        ) or (len(words) >= 12 and distinct_share < 0.3)  # the same few words over and over
+        ) or (len(words) >= 12 and distinct_share < 0.3) or (  # the same few words over and over
+            # Fragments without grammar naming four or more tasks: a list, whatever its title.
+            len(words) >= 5 and keyword_share >= 0.5 and function_share < 0.1
+            and len(named) >= 4
+        )
         uncommitted = listy or (
             not dominant and (len(critical_named) >= many or len(listed) >= 4)
         )
@@ -1766,6 +1846,8 @@ class CoachingPlanGrader:
                 continue
             if _declined(tokens, analysis.clause, m):
                 continue  # "I don't want to call her C accounts myself"
+            if _hypothetical(tokens, analysis.clause, m):
+                continue  # "if I set up those meetings myself, they'd be mine": weighed
             following = [t.text for t in tokens[m.last + 1 : m.last + 3]]
             if tokens[m.last].text in _BARE_VERBS and following and following[
                 0
