@@ -1231,7 +1231,27 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
         reasons.append("strength")  # the seller's strength is planned as a subject too
     if "even" in analysis.words and doubles_down(analysis.tokens):
         reasons.append("deepens")  # "even earlier", "even deeper": more of the same (D12)
+    if "weak" in reasons and set(reasons) <= DESCRIBED_REASONS and not _claimed_once(
+        analysis, affirmed
+    ):
+        # Everyday words spread over the plan or woven into its actions ("we sort her 280
+        # into three piles", "every box that hasn't moved, he decides") describe the focus in
+        # the manager's own words (rubric D8): with no rival claimed, that is the subject.
+        # An everyday word claimed once as the subject ("Pipeline: ...") stays thin.
+        return ()
     return tuple(reasons)
+
+
+DESCRIBED_REASONS = frozenset({"weak", "passing"})
+"""Thin-evidence reasons that a focus described in everyday words across a plan overcomes."""
+
+
+def _claimed_once(analysis: Analysis, affirmed: Sequence[_Mention]) -> bool:
+    """The focus's everyday-word evidence is one claimed sentence: a heading or a focus
+    sentence ("Pipeline: he needs more in it", "Regional involvement: ...") with nothing
+    elsewhere in the plan to say what the word stands for."""
+    sentences = {analysis.sentence[m.match.first] for m in affirmed}
+    return len(sentences) < 2 and max(m.weight for m in affirmed) >= CLAIM_WEIGHT
 
 
 def doubles_down(tokens: Sequence[Token]) -> bool:

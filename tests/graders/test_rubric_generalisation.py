@@ -239,16 +239,19 @@ def test_marking_a_deal_lost_is_not_aimed_at_the_scorer(bound: Bound) -> None:
 # --- concepts in other words, generic subjects, more of the same -----------------------------
 
 
-def test_a_focus_described_in_other_words_is_read_but_not_given_full_marks(
+def test_a_focus_described_in_other_words_across_the_plan_earns_full_marks(
     bound: Bound,
 ) -> None:
+    # Rubric D8's own example is a label 2: the plan describes tiering in two sentences, with
+    # no task name. (Until 1.4.0 such an answer was held at label 1; on the five labelled sets
+    # 18 of 18 answers held that way were labelled 2.) The paraphrase stays a review signal.
     text = (
         "We sit down and split all 300 into three groups: visit, phone, email. Every Friday "
         "she shows me who in the phone group she actually reached."
     )
     result = grade(bound, text)
-    assert label(result) == 1  # the right idea, confirmed by a human before full marks
-    assert result.needs_review
+    assert label(result) == 2
+    assert "paraphrase_only" in CoachingPlanGrader().review_signals(bound("plan"), text)
 
 
 def test_a_metaphor_naming_no_task_scores_zero_but_goes_to_an_instructor(bound: Bound) -> None:
