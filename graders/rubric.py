@@ -980,6 +980,50 @@ def _suppress_nested(mentions: list[_Mention]) -> list[_Mention]:
     return kept
 
 
+_AFFIRMING_TURNS = frozenset({"but", "instead", "rather", "except", "though", "however"})
+_HEADING_REFUSALS = frozenset({"no", "not", "never"})
+
+
+def _rejection_reasons(tokens: Sequence[Token], mentions: list[_Mention]) -> list[_Mention]:
+    """Mentions that only give the reason for rejecting a task do not name it (rubric D1).
+
+    "Negotiation: no, ..." (a heading answered with a bare refusal) rejects the task; and in
+    a sentence that rejects a task, a later mention of the same task explains the refusal
+    ("Negotiation is not the issue - he's too good at it, every renewal is a price fight he
+    wins"; "Not prospecting - the guy's a machine at booking meetings") unless the sentence
+    turns ("but", "instead") before it."""
+    n = len(tokens)
+    out: list[_Mention] = []
+    for m in mentions:
+        k = m.match.last + 1
+        if (
+            not m.negated and k + 2 < n and tokens[k].text in _HEADING_MARKS
+            and tokens[k + 1].text in _HEADING_REFUSALS and tokens[k + 2].kind == "punct"
+        ):
+            m = replace(m, negated=True, praised=False)
+        out.append(m)
+    # The sentences whose first mention of a task rejects it: (task, sentence).
+    first: dict[tuple[TaskId, int], _Mention] = {}
+    for m in out:
+        key = (m.task, m.clause)
+        if key not in first or m.match.first < first[key].match.first:
+            first[key] = m
+    result: list[_Mention] = []
+    for m in out:
+        if not m.negated and not m.praised:
+            o = first[(m.task, m.clause)]
+            if (
+                o.negated and o.match.last < m.match.first
+                and not any(
+                    tokens[j].text in _AFFIRMING_TURNS
+                    for j in range(o.match.last + 1, m.match.first)
+                )
+            ):
+                m = replace(m, negated=True)
+        result.append(m)
+    return result
+
+
 def _cadence_actions(
     tokens: Sequence[Token], clause: Sequence[int]
 ) -> list[PhraseMatch]:
@@ -1157,7 +1201,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
             # what she already has (context or leverage, rubric D3), not claimed as the work.
             weight = min(weight, 0.5)
         mentions.append(_Mention(task, m, negated, praised, weight, sentence[m.first]))
-    mentions = _suppress_nested(mentions)
+    mentions = _rejection_reasons(tokens, _suppress_nested(mentions))
     weights: dict[TaskId, float] = {}
     per_clause: dict[tuple[TaskId, int], float] = {}
     for mention in mentions:

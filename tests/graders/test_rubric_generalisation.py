@@ -50,6 +50,31 @@ def criterion(result: StepResult, cid: str) -> str:
 # --- negation and contrast scope -------------------------------------------------------------
 
 
+def test_the_reason_for_rejecting_a_task_does_not_name_it(bound: Bound) -> None:
+    # The sentence opens by rejecting negotiation; its later mentions of negotiation say why.
+    text = (
+        "Negotiation is not the issue - if anything she is too good at negotiation, every "
+        "discount talk is one she wins. " + SESSION
+    )
+    analysis = analyse(bound("plan"), text)
+    assert analysis.task_weights.get("negotiation", 0.0) == 0.0
+    assert label(grade(bound, text)) == 2
+
+
+def test_a_heading_answered_with_a_bare_no_rejects_the_task(bound: Bound) -> None:
+    text = "Negotiation: no, she is the best on the team at it. Coverage: " + SESSION
+    analysis = analyse(bound("plan"), text)
+    assert analysis.task_weights.get("negotiation", 0.0) == 0.0
+    assert label(grade(bound, text)) == 2
+
+
+def test_a_turn_after_the_rejection_affirms_the_task_again(bound: Bound) -> None:
+    # "but" turns the sentence: the later mention is named, not a reason.
+    text = "Not negotiation training as such, but negotiation practice for Van Dijk every week."
+    analysis = analyse(bound("plan"), text)
+    assert analysis.task_weights.get("negotiation", 0.0) > 0.0
+
+
 def test_a_task_handed_to_someone_else_later_in_the_sentence_is_rejected(bound: Bound) -> None:
     text = (
         "Territory coverage is the sales assistant's job, not hers, and I won't burden her with "
