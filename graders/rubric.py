@@ -68,6 +68,12 @@ passing, no other task claimed with 0.6 of its attention, the seller's strength 
 it, and no "even more/earlier/deeper" (more of what the seller already does may deepen the gap,
 rubric D12). A would-be full-marks answer without such evidence is held at 0.75 (label 1) and
 goes to review: a wrong-focus plan given full marks is the worst error the grader can make.
+Everyday words are enough when they describe the focus across the plan or inside its actions
+("we sort her 280 into three piles ... Fridays she shows me who she reached", rubric D8) with
+no rival claimed; an everyday word claimed once as the subject ("Pipeline: ...") stays thin.
+In a sentence whose first mention of a task rejects it, later mentions of that task give the
+reason ("negotiation is not the issue - he wins every price fight"), unless the sentence turns
+("but", "instead"); a heading answered with a bare "no" ("Negotiation: no, ...") rejects it.
 
 A long answer (over `max_chars`, config, default 3,000) is judged by the plan it commits to
 (rubric D9): graders.planpart picks its committing paragraphs - "I will", "we'll", "every
@@ -1436,7 +1442,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.3.0"
+    version = "1.4.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
