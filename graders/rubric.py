@@ -68,6 +68,12 @@ passing, no other task claimed with 0.6 of its attention, the seller's strength 
 it, and no "even more/earlier/deeper" (more of what the seller already does may deepen the gap,
 rubric D12). A would-be full-marks answer without such evidence is held at 0.75 (label 1) and
 goes to review: a wrong-focus plan given full marks is the worst error the grader can make.
+Everyday words are enough when they describe the focus across the plan or inside its actions
+("we sort her 280 into three piles ... Fridays she shows me who she reached", rubric D8) with
+no rival claimed; an everyday word claimed once as the subject ("Pipeline: ...") stays thin.
+In a sentence whose first mention of a task rejects it, later mentions of that task give the
+reason ("negotiation is not the issue - he wins every price fight"), unless the sentence turns
+("but", "instead"); a heading answered with a bare "no" ("Negotiation: no, ...") rejects it.
 
 A long answer (over `max_chars`, config, default 3,000) is judged by the plan it commits to
 (rubric D9): graders.planpart picks its committing paragraphs - "I will", "we'll", "every
@@ -980,6 +986,50 @@ def _suppress_nested(mentions: list[_Mention]) -> list[_Mention]:
     return kept
 
 
+_AFFIRMING_TURNS = frozenset({"but", "instead", "rather", "except", "though", "however"})
+_HEADING_REFUSALS = frozenset({"no", "not", "never"})
+
+
+def _rejection_reasons(tokens: Sequence[Token], mentions: list[_Mention]) -> list[_Mention]:
+    """Mentions that only give the reason for rejecting a task do not name it (rubric D1).
+
+    "Negotiation: no, ..." (a heading answered with a bare refusal) rejects the task; and in
+    a sentence that rejects a task, a later mention of the same task explains the refusal
+    ("Negotiation is not the issue - he's too good at it, every renewal is a price fight he
+    wins"; "Not prospecting - the guy's a machine at booking meetings") unless the sentence
+    turns ("but", "instead") before it."""
+    n = len(tokens)
+    out: list[_Mention] = []
+    for m in mentions:
+        k = m.match.last + 1
+        if (
+            not m.negated and k + 2 < n and tokens[k].text in _HEADING_MARKS
+            and tokens[k + 1].text in _HEADING_REFUSALS and tokens[k + 2].kind == "punct"
+        ):
+            m = replace(m, negated=True, praised=False)
+        out.append(m)
+    # The sentences whose first mention of a task rejects it: (task, sentence).
+    first: dict[tuple[TaskId, int], _Mention] = {}
+    for m in out:
+        key = (m.task, m.clause)
+        if key not in first or m.match.first < first[key].match.first:
+            first[key] = m
+    result: list[_Mention] = []
+    for m in out:
+        if not m.negated and not m.praised:
+            o = first[(m.task, m.clause)]
+            if (
+                o.negated and o.match.last < m.match.first
+                and not any(
+                    tokens[j].text in _AFFIRMING_TURNS
+                    for j in range(o.match.last + 1, m.match.first)
+                )
+            ):
+                m = replace(m, negated=True)
+        result.append(m)
+    return result
+
+
 def _cadence_actions(
     tokens: Sequence[Token], clause: Sequence[int]
 ) -> list[PhraseMatch]:
@@ -1157,7 +1207,7 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
             # what she already has (context or leverage, rubric D3), not claimed as the work.
             weight = min(weight, 0.5)
         mentions.append(_Mention(task, m, negated, praised, weight, sentence[m.first]))
-    mentions = _suppress_nested(mentions)
+    mentions = _rejection_reasons(tokens, _suppress_nested(mentions))
     weights: dict[TaskId, float] = {}
     per_clause: dict[tuple[TaskId, int], float] = {}
     for mention in mentions:
@@ -1231,7 +1281,27 @@ def weak_evidence(step: BoundStep, analysis: Analysis) -> tuple[str, ...]:
         reasons.append("strength")  # the seller's strength is planned as a subject too
     if "even" in analysis.words and doubles_down(analysis.tokens):
         reasons.append("deepens")  # "even earlier", "even deeper": more of the same (D12)
+    if "weak" in reasons and set(reasons) <= DESCRIBED_REASONS and not _claimed_once(
+        analysis, affirmed
+    ):
+        # Everyday words spread over the plan or woven into its actions ("we sort her 280
+        # into three piles", "every box that hasn't moved, he decides") describe the focus in
+        # the manager's own words (rubric D8): with no rival claimed, that is the subject.
+        # An everyday word claimed once as the subject ("Pipeline: ...") stays thin.
+        return ()
     return tuple(reasons)
+
+
+DESCRIBED_REASONS = frozenset({"weak", "passing"})
+"""Thin-evidence reasons that a focus described in everyday words across a plan overcomes."""
+
+
+def _claimed_once(analysis: Analysis, affirmed: Sequence[_Mention]) -> bool:
+    """The focus's everyday-word evidence is one claimed sentence: a heading or a focus
+    sentence ("Pipeline: he needs more in it", "Regional involvement: ...") with nothing
+    elsewhere in the plan to say what the word stands for."""
+    sentences = {analysis.sentence[m.match.first] for m in affirmed}
+    return len(sentences) < 2 and max(m.weight for m in affirmed) >= CLAIM_WEIGHT
 
 
 def doubles_down(tokens: Sequence[Token]) -> bool:
@@ -1372,7 +1442,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.3.0"
+    version = "1.4.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from graders.base import BoundStep
+from graders.lexicon import WEAK_PHRASES
 from graders.result import StepResult
 from graders.rubric import CAP_SCORE, CoachingPlanGrader, analyse, weak_evidence
 
@@ -279,3 +280,29 @@ def test_a_takeover_past_the_graded_part_still_counts(bound: Bound) -> None:
     result = grader.grade(short, taken)
     assert result.score < 0.8
     assert next(c for c in result.criteria if c.id == "approach").status == "missed"
+
+
+def test_everyday_words_spread_over_the_plan_describe_the_focus(bound: Bound) -> None:
+    # No task name at all: the plan describes coverage in plain words in two sentences
+    # (rubric D8), with a concrete, seller-specific action and no rival task.
+    text = (
+        "Thursday we sit down and sort her 300 accounts into three piles. Every Friday she "
+        "shows me which names from the bottom pile she actually rang, and which she left "
+        "untouched."
+    )
+    step = bound("plan")
+    analysis = analyse(step, text)
+    assert {m.match.phrase.casefold() for m in analysis.mentions} <= WEAK_PHRASES
+    assert reasons(bound, text) == ()
+    assert grade(bound, text).score >= 0.8
+
+
+def test_an_everyday_word_claimed_once_stays_thin(bound: Bound) -> None:
+    # One sentence claims the focus by an everyday word; nothing else in the plan says what it
+    # stands for: a human confirms.
+    text = (
+        "Touch: she needs to touch her accounts more. Monday we hold a working session "
+        "together on her 300 accounts and every Friday a calendar review."
+    )
+    assert "weak" in reasons(bound, text)
+    assert grade(bound, text).score < 0.8
