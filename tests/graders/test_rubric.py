@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 
-from graders.base import BoundStep, ResponseError, StepConfigError
+from graders.base import ResponseError, StepConfigError
 from graders.result import StepResult
 from graders.rubric import CoachingPlanGrader
 from scenarios.model import Criterion
-
-Bound = Callable[[str], BoundStep]
+from tests.graders.plan_helpers import Bound, grade, label
 
 STRONG = (
     "Monday we tier her 300 accounts together, she drafts the touch plan for her 180 C "
@@ -20,16 +18,8 @@ STRONG = (
 )
 
 
-def grade(bound: Bound, text: str) -> StepResult:
-    return CoachingPlanGrader().grade(bound("plan"), text)
-
-
 def statuses(result: StepResult) -> dict[str, str]:
     return {c.id: c.status for c in result.criteria}
-
-
-def label(score: float) -> int:
-    return 0 if score < 0.4 else (1 if score < 0.8 else 2)
 
 
 def test_strong_plan_meets_every_criterion(bound: Bound) -> None:
@@ -73,7 +63,7 @@ def test_evidence_spans_point_into_the_original_text(bound: Bound) -> None:
 def test_labelling_rubric_examples_land_in_their_bands(
     bound: Bound, text: str, expected: int
 ) -> None:
-    assert label(grade(bound, text).score) == expected
+    assert label(grade(bound, text)) == expected
 
 
 def test_rather_than_names_the_second_task_not_the_first(bound: Bound) -> None:
@@ -289,7 +279,7 @@ def test_two_equal_foci_land_in_label_1_even_with_the_strength(bound: Bound) -> 
     ):
         result = grade(bound, text)
         assert statuses(result)["focus"] == "partial", text
-        assert label(result.score) == 1, text
+        assert label(result) == 1, text
 
 
 def test_authored_criteria_relabel_and_repoint(bound: Bound) -> None:

@@ -6,20 +6,11 @@ focus; qualification and negotiation are her strengths).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from graders.base import BoundStep
 from graders.lexicon import WEAK_PHRASES
-from graders.result import StepResult
 from graders.rubric import CAP_SCORE, CoachingPlanGrader, analyse, weak_evidence
-
-Bound = Callable[[str], BoundStep]
-
-
-def grade(bound: Bound, text: str) -> StepResult:
-    return CoachingPlanGrader().grade(bound("plan"), text)
+from tests.graders.plan_helpers import Bound, grade
 
 
 def reasons(bound: Bound, text: str) -> tuple[str, ...]:

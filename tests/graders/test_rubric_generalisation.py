@@ -8,12 +8,8 @@ None is copied from the labelled answer sets.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from graders.base import BoundStep
-from graders.result import StepResult
 from graders.rubric import (
     CoachingPlanGrader,
     agent_takeovers,
@@ -26,26 +22,7 @@ from graders.rubric import (
 )
 from graders.text import english_words, proper_names, tokenize
 from scenarios.library import load_library
-
-Bound = Callable[[str], BoundStep]
-
-SESSION = (
-    "On Monday we tier her 300 accounts together and she drafts a touch plan for the C "
-    "accounts; every Friday she shows me which of them she reached."
-)
-
-
-def grade(bound: Bound, text: str) -> StepResult:
-    return CoachingPlanGrader().grade(bound("plan"), text)
-
-
-def label(result: StepResult) -> int:
-    return 0 if result.score < 0.4 else (1 if result.score < 0.8 else 2)
-
-
-def criterion(result: StepResult, cid: str) -> str:
-    return next(c.status for c in result.criteria if c.id == cid)
-
+from tests.graders.plan_helpers import SESSION, Bound, criterion, grade, label
 
 # --- negation and contrast scope -------------------------------------------------------------
 

@@ -9,15 +9,10 @@ None is copied from the labelled answer sets.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from graders.base import BoundStep
 from graders.planpart import plan_part, plan_score
-from graders.result import StepResult
-from graders.rubric import CoachingPlanGrader, agent_takeovers, analyse, declared_equal
+from graders.rubric import agent_takeovers, analyse, declared_equal
 from graders.text import tokenize
-
-Bound = Callable[[str], BoundStep]
+from tests.graders.plan_helpers import Bound, grade, label
 
 DIAGNOSIS = (
     "Priya closes better than anyone on the team: her negotiation is excellent, her discount "
@@ -32,14 +27,6 @@ PLAN = (
     "drafts a touch plan for the 180 C accounts. Every Friday she shows me which of them she "
     "reached, and we adjust the tiers. I will not call the accounts myself."
 )
-
-
-def grade(bound: Bound, text: str) -> StepResult:
-    return CoachingPlanGrader().grade(bound("plan"), text)
-
-
-def label(result: StepResult) -> int:
-    return 0 if result.score < 0.4 else (1 if result.score < 0.8 else 2)
 
 
 def long_answer(plan: str = PLAN, diagnosis_paragraphs: int = 8) -> str:

@@ -9,28 +9,11 @@ qualification and negotiation are her strengths). None is copied from the labell
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from graders.base import BoundStep
-from graders.result import StepResult
 from graders.rubric import CoachingPlanGrader, analyse
-
-Bound = Callable[[str], BoundStep]
-
-SESSION = (
-    "On Monday we tier her 300 accounts together and she drafts a touch plan for the C "
-    "accounts; every Friday she shows me which of them she reached."
-)
-
-
-def grade(bound: Bound, text: str) -> StepResult:
-    return CoachingPlanGrader().grade(bound("plan"), text)
-
-
-def label(result: StepResult) -> int:
-    return 0 if result.score < 0.4 else (1 if result.score < 0.8 else 2)
-
+from tests.graders.plan_helpers import SESSION, Bound, grade, label
 
 # --- text aimed at the scorer: only the scorer's own words --------------------------------
 
