@@ -2,9 +2,10 @@
 
 The dashboard of a placement with thousands of learners must be one indexed query plus a page,
 not an aggregation over every attempt. So each (placement, learner) has a row that is recomputed
-from that learner's attempts in the same transaction that changes them: a session hook notices
-Attempt rows that were added, changed or deleted at flush and rewrites their rows. Statements
-that change attempts behind the unit of work's back (bulk `update(Attempt)`) call `touch`.
+from that learner's attempts in the same transaction that changes them: session hooks note the
+Attempt rows that were added, changed or deleted at each flush and rewrite their rows once,
+just before the transaction commits. Statements that change attempts behind the unit of work's
+back (bulk `update(Attempt)`) call `touch`.
 Roster members (NRPS) who never started get a row too (`sync_roster`), so paging, sorting and
 filtering stay in SQL with or without a roster.
 """
@@ -27,6 +28,8 @@ _WATCHED = ("status", "score", "created_at", "submitted_at", "grade_sync_status"
             "resource_link_pk", "user_pk")
 """Attempt columns the summary depends on."""
 _PENDING = "coachlab_progress_pending"
+_DUE = "coachlab_progress_due"
+"""Pairs flushed in this transaction whose rows are rewritten before it commits."""
 
 _TABLE = cast(Table, LearnerProgress.__table__)
 Pair = tuple[int, int]
@@ -34,9 +37,9 @@ Pair = tuple[int, int]
 
 
 def touch(session: Session, attempt: Attempt) -> None:
-    """Recompute this attempt's learner row now, in the session's transaction (call it after a
-    bulk UPDATE of the attempt, which the flush hooks cannot see)."""
-    refresh(session.connection(), [(attempt.resource_link_pk, attempt.user_pk)])
+    """Recompute this attempt's learner row when the session commits (call it after a bulk
+    UPDATE of the attempt, which the flush hooks cannot see)."""
+    session.info.setdefault(_DUE, set()).add((attempt.resource_link_pk, attempt.user_pk))
 
 
 def _changed(attempt: Attempt) -> bool:
@@ -69,21 +72,32 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
 
 
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
-    pending: set[Pair] = session.info.pop(_PENDING, set())
+    due: set[Pair] = session.info.setdefault(_DUE, set())
+    due |= session.info.pop(_PENDING, set())
     for obj in session.info.pop(_PENDING + "_new", []):
-        pending.add((obj.resource_link_pk, obj.user_pk))
-    if pending:
-        refresh(session.connection(), sorted(pending))
+        due.add((obj.resource_link_pk, obj.user_pk))
+    session.info.setdefault(_DUE + "_renamed", {}).update(
+        session.info.pop(_PENDING + "_renamed", {}))
+
+
+def _before_commit(session: Session) -> None:
+    """Rewrite the learner rows of every attempt this transaction changed, once, just before
+    it commits (a submission flushes several times: per flush, the same row was rewritten
+    two or three times)."""
+    session.flush()  # what commit would flush next: its pairs join the due set now
+    due: set[Pair] = session.info.pop(_DUE, set())
+    renamed: dict[int, str] = session.info.pop(_DUE + "_renamed", {})
+    if due:
+        refresh(session.connection(), sorted(due))
     progress = _TABLE.c
-    for user_pk, name in session.info.pop(_PENDING + "_renamed", {}).items():
+    for user_pk, name in renamed.items():
         session.connection().execute(update(_TABLE).where(
             progress.user_pk == user_pk).values(sort_name=sort_name(name)))
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_PENDING + "_new", None)
-    session.info.pop(_PENDING + "_renamed", None)
+    for key in (_PENDING, _PENDING + "_new", _PENDING + "_renamed", _DUE, _DUE + "_renamed"):
+        session.info.pop(key, None)
 
 
 def sort_name(name: str | None) -> str:
@@ -96,6 +110,7 @@ def install() -> None:
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
 
 

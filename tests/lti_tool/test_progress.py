@@ -171,3 +171,37 @@ def test_migration_0008_backfills_existing_attempts(
         session.commit()
     assert next(r for r in _rows(app).values() if r["sort_name"] == "ann")["status"] == "submitted"
     db.database(app).engine.dispose()
+
+
+def test_a_transaction_rewrites_each_learner_row_once_however_often_it_flushes(
+    launch: Launcher, client: FlaskClient, app: Flask
+) -> None:
+    play(launch, client, app, "learner-a")
+    sent: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        sent.append(" ".join(statement.split()).lower())
+
+    engine = db.database(app).engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with db.database(app).sessions() as session:
+            attempt = session.scalars(sa.select(Attempt)).one()
+            attempt.score = 0.5
+            session.flush()
+            attempt.status = "overridden"
+            session.flush()
+            attempt.score = 0.6
+            session.commit()
+        with db.database(app).sessions() as session:  # flushed, then rolled back
+            session.scalars(sa.select(Attempt)).one().score = 0.1
+            session.flush()
+            session.rollback()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    # Three flushes and a commit: one rewrite; a flush that is rolled back: none.
+    upserts = [s for s in sent if s.startswith("insert into learner_progress")]
+    assert len(upserts) == 1, sent
+    row = _rows(app)
+    assert [(r["status"], r["last_score"]) for r in row.values()] == [("overridden", 0.6)]
+    assert row == _recomputed(app)
