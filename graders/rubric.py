@@ -160,6 +160,7 @@ from graders.text import (
     STOPWORDS,
     PhraseMatch,
     PhraseMatcher,
+    PhraseSet,
     Token,
     phrase_stems,
     proper_names,
@@ -643,30 +644,81 @@ def scenario_names(scenario: Scenario) -> tuple[str, ...]:
     return proper_names(texts, exclude=scenario.profile.name.split())
 
 
+# A lexicon's phrases in matching order (PhraseSet ranks). Task names and the generic action,
+# takeover and grader phrases are the same for every variant of a scenario, so they are
+# compiled once and shared; situation terms and the names in the scenario's text are
+# compiled per variant.
+_TASK_NAMES, _SITUATION_TERMS, _GENERIC_PHRASES, _SCENARIO_NAMES = range(4)
+
+
+@dataclass(frozen=True)
+class _SharedPhrases:
+    """The variant-independent part of a step's lexicon."""
+
+    phrases: PhraseSet
+    task_stems: frozenset[str]
+    """Every stem of a phrase naming a task: a scenario name made of these is no name."""
+
+
+_SHARED: dict[tuple[object, ...], _SharedPhrases] = {}
+_SHARED_SIZE = 64
+
+
+def _shared_phrases(step: BoundStep) -> _SharedPhrases:
+    """The shared part of a step's lexicon, compiled once per catalogue and step settings."""
+    s, scenario = step.step, step.scenario
+    options = tuple(
+        (option.task, option.label)
+        for other in scenario.steps
+        for option in other.options
+        if option.task
+    )
+    actions = tuple(str_list_setting(s, "actions"))
+    takeovers = tuple(str_list_setting(s, "takeover_patterns"))
+    key = (
+        tuple((t.id, t.label, tuple(t.synonyms)) for t in step.catalogue.tasks.values()),
+        options,
+        scenario.derivation.focus,
+        tuple(str_list_setting(s, "focus_terms")),
+        actions,
+        takeovers,
+    )
+    found = _SHARED.get(key)
+    if found is None:
+        tasks = _task_entries(step.catalogue, scenario, s)
+        generic = [("action", a) for a in (*ACTIONS, *actions)]
+        generic += [("takeover", t) for t in (*TAKEOVER_PHRASES, *takeovers)]
+        generic += [("grader", g) for g in GRADER_PHRASES]
+        found = _SharedPhrases(
+            PhraseSet({_TASK_NAMES: tasks, _GENERIC_PHRASES: generic}),
+            frozenset(st for _, phrase in tasks for st in phrase_stems(phrase)),
+        )
+        if len(_SHARED) >= _SHARED_SIZE:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = found
+    return found
+
+
 def compile_lexicon(step: BoundStep) -> _Lexicon:
     """Build the phrase matcher and number set for a step."""
     s, scenario = step.step, step.scenario
-    entries = _task_entries(step.catalogue, scenario, s)
-    entries += [("situation", t) for t in str_list_setting(s, "situation_terms")]
-    entries += [("action", a) for a in (*ACTIONS, *str_list_setting(s, "actions"))]
-    entries += [
-        ("takeover", t) for t in (*TAKEOVER_PHRASES, *str_list_setting(s, "takeover_patterns"))
-    ]
-    entries += [("grader", g) for g in GRADER_PHRASES]
+    shared = _shared_phrases(step)
+    situation = [("situation", t) for t in str_list_setting(s, "situation_terms")]
     # The people, customers, partners and places of this scenario's own data tie a plan to
     # this seller (rubric: a named account or colleague) and are who a manager who takes
     # over would call: every scenario gets them from its own text, no authoring needed.
-    task_stems = {st for key, phrase in entries if key.startswith("task:")
-                  for st in phrase_stems(phrase)}
-    names = [n for n in scenario_names(scenario) if not set(phrase_stems(n)) <= task_stems]
-    entries += [("situation", n) for n in names]
-    entries += [("entity", n) for n in names]
+    names = [
+        n for n in scenario_names(scenario) if not set(phrase_stems(n)) <= shared.task_stems
+    ]
+    named = [("situation", n) for n in names]
+    named += [("entity", n) for n in names]
     name = scenario.profile.name.strip()
     if name:
-        entries.append(("name", name))
-        entries += [("name", part) for part in name.split() if len(part) >= 3]
+        named.append(("name", name))
+        named += [("name", part) for part in name.split() if len(part) >= 3]
+    own = PhraseSet({_SITUATION_TERMS: situation, _SCENARIO_NAMES: named})
     return _Lexicon(
-        matcher=PhraseMatcher(entries),
+        matcher=PhraseMatcher(shared.phrases, own),
         numbers=_scenario_numbers(scenario),
         focus=scenario.derivation.focus,
         strengths=frozenset(scenario.derivation.strengths),

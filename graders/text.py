@@ -313,39 +313,100 @@ class PhraseMatch:
 # Small words that may sit between the words of a phrase ("review of her pipeline").
 _FILLERS = frozenset({"the", "a", "an", "her", "his", "their", "our", "my", "of", "for", "to"})
 
+_Candidate = tuple[int, tuple[str, ...], str, str]
+"""(order, stems, key, phrase): a compiled phrase; `order` is its place in the whole lexicon."""
+
+_SEGMENT = 1 << 32
+"""Orders of the phrases of segment r start at r * _SEGMENT."""
+
+
+class PhraseSet:
+    """Compiled (key, phrase) entries, immutable, so one PhraseSet can serve many matchers: the
+    part of a lexicon that every variant of a scenario shares is compiled once.
+
+    `segments` maps a rank to its entries. A matcher of several PhraseSets matches exactly as one
+    matcher of all their entries concatenated in rank order would, so a lexicon can interleave
+    shared and per-variant parts without changing what it finds."""
+
+    def __init__(self, segments: dict[int, Iterable[tuple[str, str]]]) -> None:
+        # Candidates by their first stem (one-word phrases) or first two stems (longer ones),
+        # so each position checks only phrases that can start there.
+        self.single: dict[str, list[_Candidate]] = {}
+        self.by_pair: dict[tuple[str, str], list[_Candidate]] = {}
+        self.vocabulary: dict[str, str] = {}
+        kept: list[tuple[int, str, tuple[str, ...], tuple[str, ...]]] = []
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        for rank in sorted(segments):
+            for index, (key, phrase) in enumerate(segments[rank]):
+                tokens = [t for t in tokenize(phrase) if t.kind != "punct"]
+                stems = tuple(t.stem for t in tokens)
+                if not stems or (key, stems) in seen:
+                    continue
+                seen.add((key, stems))
+                candidate = (rank * _SEGMENT + index, stems, key, phrase)
+                if len(stems) == 1:
+                    self.single.setdefault(stems[0], []).append(candidate)
+                else:
+                    self.by_pair.setdefault((stems[0], stems[1]), []).append(candidate)
+                words = tuple(t.text for t in tokens if t.kind == "word")
+                kept.append((candidate[0], key, stems, words))
+                for token in tokens:
+                    if token.kind == "word":
+                        self.vocabulary.setdefault(token.text, token.stem)
+        self.kept = tuple(kept)
+        """(order, key, stems, words) of each phrase compiled, in order."""
+        self.stems = frozenset(self.vocabulary.values())
+
 
 class PhraseMatcher:
     """Finds lexicon phrases in token lists, tolerating typos and filler words; linear time."""
 
-    def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
-        """Compile (key, phrase) entries."""
-        # Candidates by their first stem (one-word phrases) or first two stems (longer ones),
-        # so each position checks only phrases that can start there.
-        self._single: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
-        self._by_pair: dict[tuple[str, str], list[tuple[tuple[str, ...], str, str]]] = {}
-        vocabulary: dict[str, str] = {}
+    def __init__(self, *parts: PhraseSet | Iterable[tuple[str, str]]) -> None:
+        """Match the phrases of `parts`: compiled PhraseSets (which may be shared with other
+        matchers; their ranks must differ) or (key, phrase) entries, compiled here as rank 0.
+        A phrase one set repeats from an earlier one finds the same span, and the earlier
+        one, coming first, is the match kept, as in a single list where it is dropped."""
+        self._sets = tuple(p if isinstance(p, PhraseSet) else PhraseSet({0: p}) for p in parts)
+        # The vocabulary in lexicon order, as if all the phrases were one list: a phrase that
+        # repeats an earlier (key, stems) adds no words.
+        vocabulary: dict[str, None] = {}
         seen: set[tuple[str, tuple[str, ...]]] = set()
-        for key, phrase in entries:
-            stems = phrase_stems(phrase)
-            if not stems or (key, stems) in seen:
+        for _, key, stems, words in sorted(
+            (entry for s in self._sets for entry in s.kept), key=lambda entry: entry[0]
+        ):
+            if (key, stems) in seen:
                 continue
             seen.add((key, stems))
-            if len(stems) == 1:
-                self._single.setdefault(stems[0], []).append((stems, key, phrase))
-            else:
-                self._by_pair.setdefault((stems[0], stems[1]), []).append((stems, key, phrase))
-            for token in tokenize(phrase):
-                if token.kind == "word":
-                    vocabulary.setdefault(token.text, token.stem)
-        self._stems = frozenset(vocabulary.values())
+            for word in words:
+                vocabulary.setdefault(word)
         # Fuzzy candidates bucketed by first letter: typos rarely hit the first letter, and the
         # bucket keeps each look-up small.
         self._buckets: dict[str, list[str]] = {}
         for word in vocabulary:
             if len(word) >= 6:
                 self._buckets.setdefault(word[0], []).append(word)
-        self._vocabulary = vocabulary
         self._fuzzy_cache: dict[str, str | None] = {}
+        # The first set's indexes serve as they are; a stem or pair that a later set also
+        # starts gets its merged candidates (in lexicon order) in a small overlay, so matching
+        # costs two look-ups however the lexicon is split.
+        first, later = self._sets[0], self._sets[1:]
+        self._single, self._by_pair, self._stems = first.single, first.by_pair, first.stems
+        self._single_overlay: dict[str, list[_Candidate]] = {}
+        self._pair_overlay: dict[tuple[str, str], list[_Candidate]] = {}
+        for s in later:
+            for stem_key in s.single:
+                self._single_overlay[stem_key] = sorted(
+                    c for t in self._sets for c in t.single.get(stem_key, ())
+                )
+            for pair_key in s.by_pair:
+                self._pair_overlay[pair_key] = sorted(
+                    c for t in self._sets for c in t.by_pair.get(pair_key, ())
+                )
+        self._overlay_stems = frozenset().union(*(s.stems for s in later)) - first.stems
+
+    def _stem_of(self, word: str) -> str:
+        """The stem of a lexicon word."""
+        return next(s.vocabulary[word] for s in self._sets if word in s.vocabulary)
 
     def _fuzzy_stem(self, word: str) -> str | None:
         """The lexicon stem this (unknown) word is a typo of, or None."""
@@ -360,7 +421,7 @@ class PhraseMatcher:
             limit = 2 if len(word) >= 10 else 1
             best = process.extractOne(word, bucket, scorer=OSA.distance, score_cutoff=limit)
             if best is not None:
-                found = self._vocabulary[best[0]]
+                found = self._stem_of(best[0])
         if len(self._fuzzy_cache) < 100_000:
             self._fuzzy_cache[word] = found
         return found
@@ -368,8 +429,9 @@ class PhraseMatcher:
     def resolve(self, tokens: Sequence[Token]) -> list[tuple[str, bool]]:
         """Per token: the stem to match with and whether it came from typo tolerance."""
         resolved: list[tuple[str, bool]] = []
+        stems, overlay_stems = self._stems, self._overlay_stems
         for token in tokens:
-            if token.kind != "word" or token.stem in self._stems:
+            if token.kind != "word" or token.stem in stems or token.stem in overlay_stems:
                 resolved.append((token.stem, False))
                 continue
             fuzzy = self._fuzzy_stem(token.text)
@@ -390,7 +452,7 @@ class PhraseMatcher:
             if not candidates:
                 continue
             best_per_key: dict[str, PhraseMatch] = {}
-            for stems, key, phrase in candidates:
+            for _, stems, key, phrase in candidates:
                 if taken_until.get(key, -1) >= i:
                     continue
                 last = self._match_at(tokens, resolved, i, stems)
@@ -410,15 +472,16 @@ class PhraseMatcher:
 
     def _candidates(
         self, tokens: Sequence[Token], resolved: Sequence[tuple[str, bool]], i: int
-    ) -> list[tuple[tuple[str, ...], str, str]]:
+    ) -> list[_Candidate]:
         """Phrases that can match from token i: by its stem, and by its stem paired with the
         next stem (after at most two filler words)."""
         first = resolved[i][0]
-        found = list(self._single.get(first, ()))
+        found = list(self._single_overlay.get(first) or self._single.get(first) or ())
         n = len(tokens)
         j = i + 1
         while j < n and j <= i + 3:
-            found.extend(self._by_pair.get((first, resolved[j][0]), ()))
+            pair = (first, resolved[j][0])
+            found.extend(self._pair_overlay.get(pair) or self._by_pair.get(pair) or ())
             if tokens[j].text not in _FILLERS:
                 break
             j += 1
