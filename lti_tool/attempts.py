@@ -38,18 +38,6 @@ def placement(session: Session, ref: LaunchRef) -> tuple[ResourceLink, User]:
     return link, user
 
 
-def latest_attempt(session: Session, link: ResourceLink, user: User) -> Attempt | None:
-    """The user's most recent attempt on this placement, its answers loaded with it (every
-    page that shows the attempt reads them)."""
-    return session.scalars(
-        select(Attempt)
-        .where(Attempt.resource_link_pk == link.id, Attempt.user_pk == user.id)
-        .order_by(Attempt.id.desc())
-        .limit(1)
-        .options(joinedload(Attempt.responses))
-    ).unique().first()
-
-
 _LATEST_COUNTED = (
     select(Attempt, func.count().over().label("attempts_total"))
     .where(Attempt.resource_link_pk == bindparam("link_id"),
@@ -69,6 +57,12 @@ def latest_attempt_counted(session: Session, link: ResourceLink,
     row = session.execute(_LATEST_COUNTED, {"link_id": link.id, "user_id": user.id}
                           ).unique().first()
     return (row[0], int(row[1])) if row is not None else (None, 0)
+
+
+def latest_attempt(session: Session, link: ResourceLink, user: User) -> Attempt | None:
+    """The user's most recent attempt on this placement, its answers loaded with it (every
+    page that shows the attempt reads them)."""
+    return latest_attempt_counted(session, link, user)[0]
 
 
 class NoAttemptsLeft(Forbidden):

@@ -113,21 +113,11 @@ def record_launch(
     claims: LaunchClaims, launch_id: str,
     admin_subjects: str = "",
     default_points: float = DEFAULT_POINTS,
-) -> LaunchRef:
-    """Upsert the user, context and placement of a validated launch and commit them."""
-    return record_launch_rows(session, registration, claims, launch_id, admin_subjects,
-                              default_points)[0]
-
-
-def record_launch_rows(
-    session: Session, registration: RegistrationInfo | PlatformRegistration,
-    claims: LaunchClaims, launch_id: str,
-    admin_subjects: str = "",
-    default_points: float = DEFAULT_POINTS,
 ) -> tuple[LaunchRef, ResourceLink, User]:
-    """record_launch, also returning the placement's link and user as loaded: the session
-    only keeps weak references to unchanged rows, so a caller that reads them again would
-    otherwise pay another query."""
+    """Upsert the user, context and placement of a validated launch, commit them when
+    anything changed, and return the launch reference with the placement's link and user as
+    loaded (the session keeps only weak references to unchanged rows: a caller reading them
+    again would pay another query)."""
     if not claims["resource_link_id"]:
         raise LaunchRejected("The launch names no resource link; the LMS must send one.")
     if not claims["subject"]:

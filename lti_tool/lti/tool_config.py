@@ -158,14 +158,15 @@ class DbToolConf(ToolConfAbstract[FlaskRequest]):
         if memo is not None and iss in memo:
             return memo[iss]
         cached = self._cache.rows(iss)
-        if cached is not None and (not deployment_id or any(
-                self._cache.listed(row.id, deployment_id) for row in cached)):
-            if deployment_id:
-                self._listed.update((row.id, deployment_id) for row in cached
-                                    if self._cache.listed(row.id, deployment_id))
-            if memo is not None:
-                memo[iss] = cached
-            return cached
+        if cached is not None:
+            listed = {(row.id, deployment_id) for row in cached
+                      if deployment_id and self._cache.listed(row.id, deployment_id)}
+            # A deployment the cache has not seen listed is asked of the database.
+            if not deployment_id or listed:
+                self._listed.update(listed)
+                if memo is not None:
+                    memo[iss] = cached
+                return cached
         if deployment_id:
             found = self._session.execute(
                 _REGISTRATIONS_WITH_DEPLOYMENT, {"iss": iss, "deployment_id": deployment_id}

@@ -25,7 +25,7 @@ from lti_tool.cache import get_cache
 from lti_tool.db import get_session
 from lti_tool.errors import LaunchRejected
 from lti_tool.keys import KeyRing
-from lti_tool.launches import record_launch_rows
+from lti_tool.launches import record_launch
 from lti_tool.lti import deep_linking, submission_review
 from lti_tool.lti.claims import MESSAGE_TYPE, read_claims
 from lti_tool.lti.launch import (
@@ -128,7 +128,7 @@ def complete_launch(body: dict[str, Any], launch_id: str) -> ResponseReturnValue
         request = deep_linking.request_from_claims(registration.id, body)
         return redirect(tool_url("deep_linking.picker", dl=deep_linking.sign_request(request)))
     try:
-        ref, link, user = record_launch_rows(
+        ref, link, user = record_launch(
             session, registration, claims, launch_id,
             default_points=float(current_app.config["POINTS"]),
             admin_subjects=current_app.config["ADMIN_SUBJECTS"])
