@@ -89,12 +89,11 @@ class GradingFailed(LtiToolError):
 _LTI_REASONS: tuple[tuple[str, str], ...] = (
     ("Missing state param", "Missing state: the launch did not carry the state of an OIDC login. "
      "Start the activity again from your course."),
-    ("State not found", "State mismatch: the launch's state does not match any login this tool "
-     "started (it may be forged or older than five minutes). Start the activity again."),
+    ("State not found", "Replayed or unknown launch: the launch's state was already used by "
+     "an earlier launch, or it is not one this tool's login issued in the last five minutes. "
+     "Start the activity again from your course."),
     ("Nonce does not match state", "State mismatch: the launch token was issued for a different "
      "login than the one its state belongs to. Start the activity again."),
-    ("Invalid Nonce", "Replayed launch: this launch token (its nonce) was already used or was "
-     "never issued for this tool. Start the activity again from your course."),
     ('"nonce" is empty', "The launch token has no nonce; the platform must send one."),
     ("Signature has expired", "Expired token: the launch token has expired. Start the activity "
      "again; if it keeps happening, check the clocks of the LMS and the tool."),

@@ -26,7 +26,7 @@ from lti_tool.errors import LaunchRejected
 from lti_tool.keys import KeyPair
 from lti_tool.lti.storage import (
     CookielessCacheStorage,
-    SingleUseNonceSessionService,
+    StateBoundNonceSessionService,
     state_and_nonce,
 )
 from lti_tool.lti.tool_config import DbToolConf, RegistrationCache
@@ -72,11 +72,8 @@ class CoachlabOIDCLogin(FlaskOIDCLogin):
         if not isinstance(storage, CookielessCacheStorage):
             raise LtiException("the login needs the cookieless cache storage")
         parts = urlsplit(url)
-        service = self._session_service
         storage.remember_state(
             state, nonce,
-            nonce_key=(service.take_deferred_nonce()
-                       if isinstance(service, SingleUseNonceSessionService) else None),
             binding=secrets.token_urlsafe(24),
             storage_target=str(flask_request.values.get(STORAGE_TARGET) or ""),
             platform_origin=f"{parts.scheme}://{parts.netloc}",
@@ -173,14 +170,15 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_state(self) -> CoachlabMessageLaunch:
-        """The posted state must be one our login issued in the last five minutes."""
+        """The posted state must be one our login issued in the last five minutes and no
+        launch has used yet; this launch uses it up."""
         state = self._get_request_param("state")
         if not state:
             raise LtiException("Missing state param")
         storage = self._session_service.data_storage
         if not isinstance(storage, CookielessCacheStorage):
             raise LtiException("the launch needs the cookieless cache storage")
-        record = storage.login_record(state)
+        record = storage.take_login_record(state)
         if not record or not record.get("nonce"):
             raise LtiException("State not found")
         self._expected_nonce = str(record["nonce"])
@@ -188,14 +186,13 @@ class CoachlabMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_nonce(self) -> CoachlabMessageLaunch:
-        """The token's nonce must be the one issued with the state, and unused."""
+        """The token's nonce must be the one issued with the state. validate_state used the
+        state up, so the nonce is accepted this once."""
         nonce = self._get_jwt_body().get("nonce")
         if not nonce:
             raise LtiException('"nonce" is empty')
         if nonce != self._expected_nonce:
             raise LtiException("Nonce does not match state")
-        if not self._session_service.check_nonce(nonce):
-            raise LtiException("Invalid Nonce")
         return self
 
     def validate_jwt_format(self) -> CoachlabMessageLaunch:
@@ -346,7 +343,7 @@ def start_login(launch_url: str) -> Any:
     login = CoachlabOIDCLogin(
         request,
         tool_conf(),
-        session_service=SingleUseNonceSessionService(request),
+        session_service=StateBoundNonceSessionService(request),
         launch_data_storage=launch_storage(),
     )
     if not flask_request.values.get(STORAGE_TARGET):
@@ -376,7 +373,7 @@ def validate_launch() -> tuple[dict[str, Any], str, Binding]:
     message_launch = CoachlabMessageLaunch(
         request,
         tool_conf(),
-        session_service=SingleUseNonceSessionService(request),
+        session_service=StateBoundNonceSessionService(request),
         launch_data_storage=storage,
         requests_session=http_session(),
     )

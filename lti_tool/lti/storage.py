@@ -3,8 +3,9 @@
 pylti1p3 binds the nonce to a `lti1p3-session-id` cookie and the state to a `lti1p3-state-*`
 cookie. Inside an LMS iframe those are third-party cookies, which browsers block (or never set
 over plain HTTP). Instead the login stores the state with the nonce it issued in the shared
-cache; the launch must post that state and a token carrying that very nonce, and each nonce is
-accepted once. The state is thereby bound to the token, and replays fail.
+cache; the launch must post that state and a token carrying that very nonce, and its first
+launch consumes the state (Redis GETDEL). The state is thereby bound to the token, each nonce
+is accepted once, and replays fail.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from cachelib.redis_base import BaseRedisCache
+from cachelib.simple import SimpleCache
 from flask_caching import Cache
 from pylti1p3.contrib.flask.launch_data_storage.cache import FlaskCacheDataStorage
 from pylti1p3.contrib.flask.session import FlaskSessionService
@@ -32,59 +35,60 @@ class CookielessCacheStorage(FlaskCacheDataStorage):
         """No session cookie: keys are random nonces, launch ids and states (unguessable)."""
         return None
 
-    def consume(self, key: str) -> bool:
-        """Delete `key`; True only for the one caller that found it (single use)."""
-        return bool(self._coachlab_cache.delete(self._prepare_key(key)))
-
     def set_many(self, values: dict[str, Any], exp: int | None = None) -> None:
         """Write several values in one round trip (a Redis pipeline)."""
         self._coachlab_cache.set_many(
             {self._prepare_key(key): value for key, value in values.items()}, exp)
 
-    def remember_state(self, state: str, nonce: str, nonce_key: str | None = None,
-                       **login: Any) -> None:
+    def remember_state(self, state: str, nonce: str, **login: Any) -> None:
         """Record that this tool's login issued `state` together with `nonce` (and how the
-        login reached us: `login` holds its storage target, binding secret and parameters);
-        with `nonce_key`, the single-use nonce is written in the same round trip. Both live
-        STATE_LIFETIME: a nonce is only accepted with its state, so it need not outlive it."""
-        values: dict[str, Any] = {f"coachlab-state-{state}": {"nonce": nonce, **login}}
-        if nonce_key is not None:
-            values[nonce_key] = True
-        self.set_many(values, STATE_LIFETIME)
+        login reached us: `login` holds its storage target, binding secret and parameters),
+        for STATE_LIFETIME. The nonce lives only in this record: a launch must carry the
+        nonce of the state it posts, and a state is consumed by its first launch (see
+        take_login_record), so each nonce is accepted once without a record of its own."""
+        self._coachlab_cache.set(self._prepare_key(f"coachlab-state-{state}"),
+                                 {"nonce": nonce, **login}, STATE_LIFETIME)
 
     def login_record(self, state: str) -> dict[str, Any] | None:
         """What the login that issued `state` recorded; None when never issued here."""
         record = self.get_value(f"coachlab-state-{state}")
         return record if isinstance(record, dict) else None
 
-    def nonce_for_state(self, state: str) -> Any:
-        """The nonce issued with `state`; None when never issued here (or too long ago)."""
-        record = self.login_record(state)
-        return record.get("nonce") if record else None
+    def take_login_record(self, state: str) -> dict[str, Any] | None:
+        """Like login_record, but the record is deleted in the same step: of several
+        launches posting one state, only the first gets it (replays find nothing)."""
+        record = take(self._coachlab_cache, self._prepare_key(f"coachlab-state-{state}"))
+        return record if isinstance(record, dict) else None
 
 
-class SingleUseNonceSessionService(FlaskSessionService):
-    """pylti1p3's session service, except that a nonce is accepted once (replays fail), and
-    the login's nonce is written together with its state (one round trip, see
-    CookielessCacheStorage.remember_state). A nonce never written fails closed."""
+def take(cache: Cache, key: str) -> Any:
+    """Read and delete `key` atomically (Redis GETDEL: one round trip); None when absent.
+    Two concurrent takers never both get the value."""
+    backend = cache.cache
+    if isinstance(backend, BaseRedisCache):
+        raw = backend._write_client.getdel(f"{backend._get_prefix()}{key}")
+        return backend.serializer.loads(raw)
+    if isinstance(backend, SimpleCache):
+        with backend._lock:
+            value = backend.get(key)
+            backend.delete(key)
+            return value
+    value = backend.get(key)
+    # Other backends: the value counts only for the caller whose delete removed it.
+    return value if backend.delete(key) else None
 
-    _deferred_nonce_key: str | None = None
+
+class StateBoundNonceSessionService(FlaskSessionService):
+    """pylti1p3's session service, except that nonces are not stored apart: the login keeps
+    the nonce in its state record (CookielessCacheStorage.remember_state), and the launch
+    checks the token's nonce against the state it consumes (CoachlabMessageLaunch)."""
 
     def save_nonce(self, nonce: str) -> None:
-        """Hold the nonce until the login records its state with it."""
-        self._deferred_nonce_key = self._get_key("nonce", nonce)
-
-    def take_deferred_nonce(self) -> str | None:
-        """The key of the nonce the login issued (once)."""
-        key, self._deferred_nonce_key = self._deferred_nonce_key, None
-        return key
+        """Nothing to store: the state record carries the nonce."""
 
     def check_nonce(self, nonce: str) -> bool:
-        """Consume the nonce: True the first time it is presented, False afterwards."""
-        storage = self.data_storage
-        if not isinstance(storage, CookielessCacheStorage):
-            raise LtiException("single-use nonces need the cookieless cache storage")
-        return storage.consume(self._get_key("nonce", nonce))
+        """Never reached: CoachlabMessageLaunch.validate_nonce checks against the state."""
+        raise LtiException("nonces are checked against their state record")
 
 
 def state_and_nonce(auth_url: str) -> tuple[str, str]:

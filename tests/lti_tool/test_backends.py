@@ -85,3 +85,43 @@ def test_launch_state_and_nonces_live_in_redis(tmp_path: Path, platform_keys: ob
     with app.test_request_context():
         staff_id = load_launch(launch_token(staff)).launch_id
     assert store.exists(f"coachlab:{staff_id}") == 1
+
+
+@pytest.mark.parametrize("backend", ["in-process", "redis"])
+def test_a_login_state_is_taken_by_one_launch_only(tmp_path: Path, backend: str) -> None:
+    """Concurrent launches posting one state (a replay racing the real one, on any worker):
+    exactly one gets the login's record, and it is gone afterwards."""
+    import threading
+
+    import redis
+
+    from lti_tool.cache import get_cache
+    from lti_tool.lti.storage import CookielessCacheStorage
+
+    settings = {}
+    if backend == "redis":
+        try:
+            redis.Redis.from_url(REDIS_URL).ping()
+        except redis.RedisError as error:
+            pytest.skip(f"REDIS TESTS SKIPPED: no Redis at {REDIS_URL}: {error}")
+        settings["CACHE_URL"] = REDIS_URL
+    app = make_app(tmp_path, **settings)
+    with app.app_context():
+        CookielessCacheStorage(get_cache()).remember_state("state-raced", "nonce-1", binding="b")
+    start, taken = threading.Barrier(8), []
+
+    def launch() -> None:
+        with app.app_context():
+            storage = CookielessCacheStorage(get_cache())
+            start.wait()
+            taken.append(storage.take_login_record("state-raced"))
+
+    threads = [threading.Thread(target=launch) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [record for record in taken if record] == [{"nonce": "nonce-1", "binding": "b"}]
+    with app.app_context():
+        assert CookielessCacheStorage(get_cache()).login_record("state-raced") is None
+    db.database(app).engine.dispose()

@@ -119,7 +119,19 @@ def test_replayed_nonce_is_rejected(launch: Launcher) -> None:
     login = launch.start()
     token = launch.platform.sign(launch.platform.claims(login.nonce))
     assert launch.post(token, login.state).status_code == 200
-    assert_rejected(launch.post(token, login.state), "Replayed launch", "already used")
+    assert_rejected(launch.post(token, login.state), "Replayed or unknown launch", "already used")
+
+
+def test_a_state_is_used_up_by_its_first_launch_even_a_failed_one(
+    launch: Launcher, other_keys: KeyPair
+) -> None:
+    login = launch.start()
+    platform = launch.platform
+    forged = platform.sign(platform.claims(login.nonce), keys=other_keys)
+    assert_rejected(launch.post(forged, login.state), "Bad signature")
+    # The genuine token cannot ride on the state the failed launch spent.
+    genuine = platform.sign(platform.claims(login.nonce))
+    assert_rejected(launch.post(genuine, login.state), "Replayed or unknown launch")
 
 
 def test_nonce_not_issued_by_the_tool_is_rejected(launch: Launcher) -> None:
@@ -137,7 +149,8 @@ def test_missing_state_is_rejected(launch: Launcher) -> None:
 def test_mismatched_state_is_rejected(launch: Launcher) -> None:
     login = launch.start()
     token = launch.platform.sign(launch.platform.claims(login.nonce))
-    assert_rejected(launch.post(token, "state-forged"), "State mismatch")
+    assert_rejected(launch.post(token, "state-forged"), "Replayed or unknown launch",
+                    "not one this tool's login issued")
 
 
 def test_state_of_another_login_is_rejected(launch: Launcher) -> None:

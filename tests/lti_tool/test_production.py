@@ -223,7 +223,7 @@ def test_login_launch_and_next_page_on_three_instances_sharing_redis(
     assert page.status_code == 200 and 'name="csrf_token"' in page.text  # instance 3
     replay = browser.post(f"{BASE_URL}/lti/launch", data={"id_token": token,
                                                           "state": auth["state"]})
-    assert replay.status_code == 400  # the nonce was used up on instance 2, for all
+    assert replay.status_code == 400  # the state was used up on instance 2, for all
     for app in apps:
         db.database(app).engine.dispose()
 
