@@ -584,3 +584,21 @@ def test_an_autosave_cannot_touch_another_learners_attempt(
     with db.database(app).sessions() as session:
         rows = session.scalars(select(StepResponse)).all()
         assert [(r.attempt_id, r.value) for r in rows] == [(victim_attempt, "the victim's draft")]
+
+
+def test_progress_links_are_what_url_for_builds(app: Flask) -> None:
+    """The progress bar's links skip url_for's routing per link; they must still be the same
+    addresses, under a proxy's path prefix too."""
+    from flask import url_for
+
+    from lti_tool.learner import page_link
+
+    token = "eyJ0.a-b_c.d~e"
+    for script_root in ("", "/coachlab"):
+        with app.test_request_context("/play", base_url=f"http://tool.example{script_root}"):
+            for endpoint, number in (("learner.seller", None), ("learner.review", None),
+                                     ("learner.step", 3)):
+                values = {"number": number} if number is not None else {}
+                expected = url_for(endpoint, launch=token, **values)
+                assert page_link(endpoint, token, number) == expected
+                assert expected.startswith(f"{script_root}/play")
