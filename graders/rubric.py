@@ -71,6 +71,11 @@ goes to review: a wrong-focus plan given full marks is the worst error the grade
 Everyday words are enough when they describe the focus across the plan or inside its actions
 ("we sort her 280 into three piles ... Fridays she shows me who she reached", rubric D8) with
 no rival claimed; an everyday word claimed once as the subject ("Pipeline: ...") stays thin.
+A coaching plan that names no task at all but is built on the seller's numbers or accounts that
+belong to the focus task alone (the scenario's metrics and notes are tagged with their task)
+and on none of another task's, with a concrete action and no takeover, is read as working on
+the focus (rubric D8: a metaphor on the seller's own data) - held at 0.75 and sent to review:
+data alone never earns full marks (a wrong-focus plan quotes the same accounts).
 In a sentence whose first mention of a task rejects it, later mentions of that task give the
 reason ("negotiation is not the issue - he wins every price fight"), unless the sentence turns
 ("but", "instead"); a heading answered with a bare "no" ("Negotiation: no, ...") rejects it.
@@ -90,7 +95,9 @@ review. Confidence is 1 minus the penalties of named review signals
 (`CoachingPlanGrader.review_signals`): a takeover without a clearly named focus, two foci, thin
 evidence (capped), a score near the 0.40/0.80 band edges, a focus read from paraphrases alone,
 negation of the focus, typo-tolerant matches, a very short or truncated answer, a plan or a
-few sentences naming no recognisable task (a metaphor the lexicon cannot read). Below
+few sentences naming no recognisable task (a metaphor the lexicon cannot read), a focus read
+from the seller's data, a plan one criterion short of full marks because only the seller's data
+went unrecognised. Below
 `review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6, chosen on the dev split with
 bench/grader_review_calibration.py) the answer goes to the instructor."""
 
@@ -1590,7 +1597,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.4.0"
+    version = "1.5.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
@@ -1729,6 +1736,14 @@ class CoachingPlanGrader:
             # Full marks on an answer only partly read: the plan it commits to may lie in the
             # ungraded part (rubric D9), so an instructor confirms.
             signals["truncated"] = 0.45
+        if (
+            CAP_SCORE <= score < LABEL_TWO_SCORE and not capped
+            and [c.id for c in criteria if c.status != "met"] == ["situation"]
+        ):
+            # Right focus, a concrete coaching action, only the seller's data unrecognised:
+            # the situation matcher (terms, numbers, names) is the narrowest, and whether the
+            # plan is specific to this seller decides label 1 or 2 - a human reads it.
+            signals["situation_edge"] = 0.25
         margin = min(abs(score - LABEL_ONE_SCORE), abs(score - LABEL_TWO_SCORE))
         if score > 0 and margin < 0.05:
             signals["margin"] = 0.2  # a criterion more or less changes the label

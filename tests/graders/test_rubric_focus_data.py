@@ -97,3 +97,26 @@ def test_a_named_other_task_keeps_the_wrong_focus(bound: Bound) -> None:
         "her negotiation on the biggest of them."
     )
     assert label(grade(bound, text)) == 0
+
+
+# --- review: a plan one criterion short of full marks because no data was recognised ------
+
+
+def test_a_named_focus_and_action_without_recognised_data_goes_to_review(bound: Bound) -> None:
+    # Only the situation criterion is missing: whether the plan is specific to this seller
+    # (her accounts in words the matcher does not know) is a human's call at the band edge.
+    text = (
+        "Coverage is the focus this month. On Monday we sit down together and she drafts a "
+        "touch plan; every Friday she shows me who she reached."
+    )
+    result = grade(bound, text)
+    assert label(result) == 1
+    assert result.needs_review
+    assert "situation_edge" in CoachingPlanGrader().review_signals(bound("plan"), text)
+
+
+def test_a_plan_missing_its_action_is_not_sent_to_review_for_it(bound: Bound) -> None:
+    # Without a concrete action the label-1 reading is usually right (most such plans are 1).
+    text = "Coverage is the focus this month: 31% of her 300 accounts touched is far too few."
+    signals = CoachingPlanGrader().review_signals(bound("plan"), text)
+    assert "situation_edge" not in signals
