@@ -71,6 +71,11 @@ goes to review: a wrong-focus plan given full marks is the worst error the grade
 Everyday words are enough when they describe the focus across the plan or inside its actions
 ("we sort her 280 into three piles ... Fridays she shows me who she reached", rubric D8) with
 no rival claimed; an everyday word claimed once as the subject ("Pipeline: ...") stays thin.
+A coaching plan that names no task at all but is built on the seller's numbers or accounts that
+belong to the focus task alone (the scenario's metrics and notes are tagged with their task)
+and on none of another task's, with a concrete action and no takeover, is read as working on
+the focus (rubric D8: a metaphor on the seller's own data) - held at 0.75 and sent to review:
+data alone never earns full marks (a wrong-focus plan quotes the same accounts).
 In a sentence whose first mention of a task rejects it, later mentions of that task give the
 reason ("negotiation is not the issue - he wins every price fight"), unless the sentence turns
 ("but", "instead"); a heading answered with a bare "no" ("Negotiation: no, ...") rejects it.
@@ -90,7 +95,9 @@ review. Confidence is 1 minus the penalties of named review signals
 (`CoachingPlanGrader.review_signals`): a takeover without a clearly named focus, two foci, thin
 evidence (capped), a score near the 0.40/0.80 band edges, a focus read from paraphrases alone,
 negation of the focus, typo-tolerant matches, a very short or truncated answer, a plan or a
-few sentences naming no recognisable task (a metaphor the lexicon cannot read). Below
+few sentences naming no recognisable task (a metaphor the lexicon cannot read), a focus read
+from the seller's data, a plan one criterion short of full marks because only the seller's data
+went unrecognised. Below
 `review_threshold` (config, default `REVIEW_THRESHOLD` = 0.6, chosen on the dev split with
 bench/grader_review_calibration.py) the answer goes to the instructor."""
 
@@ -575,6 +582,15 @@ class _Lexicon:
     focus: TaskId
     strengths: frozenset[TaskId]
     critical: frozenset[TaskId]
+    focus_numbers: frozenset[float] = frozenset()
+    """The seller's numbers that belong to the focus task alone (its metrics and the notes
+    tagged with it, not another task's): quoting them points at the focus."""
+    focus_entities: frozenset[str] = frozenset()
+    """Case-folded names (accounts, people) from notes tagged with the focus task alone."""
+    other_numbers: frozenset[float] = frozenset()
+    """The seller's numbers that belong to other tasks alone."""
+    other_entities: frozenset[str] = frozenset()
+    """Case-folded names from notes tagged with other tasks alone."""
 
 
 GENERIC_SUBJECT = "generic_development"
@@ -634,6 +650,39 @@ def _scenario_numbers(scenario: Scenario) -> frozenset[float]:
                 found.add(value)
     # Small numbers (1 week, 2 calls) are everyday words, not evidence of reading the data.
     return frozenset(v for v in found if v >= 10)
+
+
+def _task_material(
+    scenario: Scenario, names: Sequence[str]
+) -> tuple[frozenset[float], frozenset[str], frozenset[float], frozenset[str]]:
+    """The seller's numbers and names that belong to the focus task alone, and those that
+    belong to other tasks alone: the scenario's metrics and notes say which task each is
+    evidence for, so a plan built on them shows which task it works on without naming it."""
+    focus = scenario.derivation.focus
+    numbers: dict[bool, set[float]] = {True: set(), False: set()}
+    texts: dict[bool, list[str]] = {True: [], False: []}
+    for metric in scenario.profile.metrics:
+        numbers[metric.task == focus].update((float(metric.value), float(metric.benchmark)))
+    for note in scenario.profile.notes:
+        for own in {task == focus for task in note.tasks}:
+            texts[own].append(note.text.casefold())
+            numbers[own].update(
+                v for v in (parse_number(m.group()) for m in _NUMBER_RE.finditer(note.text))
+                if v is not None
+            )
+    entities: dict[bool, set[str]] = {True: set(), False: set()}
+    for name in names:
+        folded = name.casefold()
+        for own in (True, False):
+            if any(folded in text for text in texts[own]):
+                entities[own].add(folded)
+    # Small numbers are everyday words (as for the situation criterion).
+    focus_numbers = frozenset(v for v in numbers[True] - numbers[False] if v >= 10)
+    other_numbers = frozenset(v for v in numbers[False] - numbers[True] if v >= 10)
+    return (
+        focus_numbers, frozenset(entities[True] - entities[False]),
+        other_numbers, frozenset(entities[False] - entities[True]),
+    )
 
 
 def scenario_names(scenario: Scenario) -> tuple[str, ...]:
@@ -717,12 +766,17 @@ def compile_lexicon(step: BoundStep) -> _Lexicon:
         named.append(("name", name))
         named += [("name", part) for part in name.split() if len(part) >= 3]
     own = PhraseSet({_SITUATION_TERMS: situation, _SCENARIO_NAMES: named})
+    focus_numbers, focus_entities, other_numbers, other_entities = _task_material(scenario, names)
     return _Lexicon(
         matcher=PhraseMatcher(shared.phrases, own),
         numbers=_scenario_numbers(scenario),
         focus=scenario.derivation.focus,
         strengths=frozenset(scenario.derivation.strengths),
         critical=frozenset(t for t, w in scenario.situation.critical_tasks.items() if w > 0),
+        focus_numbers=focus_numbers,
+        focus_entities=focus_entities,
+        other_numbers=other_numbers,
+        other_entities=other_entities,
     )
 
 
@@ -1356,6 +1410,53 @@ def _claimed_once(analysis: Analysis, affirmed: Sequence[_Mention]) -> bool:
     return len(sentences) < 2 and max(m.weight for m in affirmed) >= CLAIM_WEIGHT
 
 
+FOCUS_DATA_WORDS = 20
+"""A plan read from the seller's data needs this many words: a sentence or two quoting a
+number is not a plan."""
+NAMED_WEIGHT = 0.5
+"""A task with this much attention (one plain description) is named: the plan is about it,
+not about no task."""
+
+
+def works_on_focus_material(step: BoundStep, analysis: Analysis) -> bool:
+    """A coaching plan that names no task (nothing beyond a weak passing word) but works on
+    the seller's numbers or accounts that belong to the focus task alone - its metrics, the
+    notes tagged with it - and on none that belong to another task: the scenario's data says
+    which task the plan is about (rubric D8, the focus in the manager's own words). Any
+    mention of the focus (a rejection included) or a concrete action missing rules it out."""
+    lexicon = _lexicon_for(step)
+    if any(m.task == lexicon.focus for m in analysis.mentions):
+        return False
+    if max(analysis.task_weights.values(), default=0.0) >= NAMED_WEIGHT:
+        return False
+    words = sum(1 for t in analysis.tokens if t.kind == "word")
+    if words < FOCUS_DATA_WORDS:
+        return False
+    if not any(
+        m.key == "action" and not _is_negated(analysis.tokens, analysis.clause, m)
+        for m in analysis.matches
+    ):
+        return False
+    own = other = 0
+    for token in analysis.tokens:
+        if token.kind != "number":
+            continue
+        value = parse_number(token.text)
+        if value in lexicon.focus_numbers:
+            own += 1
+        elif value in lexicon.other_numbers:
+            other += 1
+    for m in analysis.matches:
+        if m.key != "entity":
+            continue
+        name = m.phrase.casefold()
+        if name in lexicon.focus_entities:
+            own += 1
+        elif name in lexicon.other_entities:
+            other += 1
+    return own > 0 and other == 0
+
+
 def doubles_down(tokens: Sequence[Token]) -> bool:
     """'even earlier', 'even deeper', 'even more time on': the plan asks for more of what the
     seller already does, which may deepen the gap it names (rubric D12) - a human judges."""
@@ -1391,6 +1492,8 @@ _THIN_EVIDENCE = {
     "passing": "{focus} comes up only in passing - make it the subject of the plan",
     "competing": "another task gets almost as much of the plan as {focus} - commit to one",
     "strength": "the seller's strength gets almost as much of the plan as {focus}",
+    "unnamed": "the plan never names {focus}; it is read from the accounts and numbers the "
+    "plan works on",
     "deepens": "the plan asks for even more of something - make sure it closes the gap in "
     "{focus} rather than deepening it",
 }
@@ -1494,7 +1597,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.4.0"
+    version = "1.5.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
@@ -1579,6 +1682,30 @@ class CoachingPlanGrader:
             approach_result, approach_conf, coaching, took_over = self._approach(
                 step, lexicon, whole, points, focus_ok
             )
+        if (
+            focus_ok <= 0 and coaching and not took_over
+            and works_on_focus_material(step, analysis)
+        ):
+            # No task named, but a coaching plan built on the focus task's own accounts and
+            # numbers (rubric D8: the focus said in the manager's own words): the focus is
+            # read from the seller's data, never enough for full marks - held at the label-1
+            # band and sent to review.
+            focus_ok = 1.0
+            _, max_points, fb_met, _ = points["focus"]
+            focus_result = replace(
+                focus_result, status="met", points=max_points,
+                feedback=fb_met or "You coach the right focus.",
+            )
+            situation_result, situation_conf = self._situation(
+                step, lexicon, analysis, points, focus_ok
+            )
+            approach_result, approach_conf, coaching, took_over = self._approach(
+                step, lexicon, analysis, points, focus_ok
+            )
+            signals["focus_from_data"] = 0.15
+            unnamed = True
+        else:
+            unnamed = False
         if approach_conf:
             signals["takeover_judgement"] = -approach_conf
         if took_over and focus_ok < 1.0:
@@ -1590,7 +1717,7 @@ class CoachingPlanGrader:
             signals["action_not_coaching"] = 0.05
         capped = False
         if focus_ok >= 1.0:
-            reasons = weak_evidence(step, analysis)
+            reasons = ("unnamed",) if unnamed else weak_evidence(step, analysis)
             if reasons:
                 focus_result, situation_result, action_result, approach_result = _cap(
                     step, [focus_result, situation_result, action_result, approach_result],
@@ -1609,6 +1736,14 @@ class CoachingPlanGrader:
             # Full marks on an answer only partly read: the plan it commits to may lie in the
             # ungraded part (rubric D9), so an instructor confirms.
             signals["truncated"] = 0.45
+        if (
+            CAP_SCORE <= score < LABEL_TWO_SCORE and not capped
+            and [c.id for c in criteria if c.status != "met"] == ["situation"]
+        ):
+            # Right focus, a concrete coaching action, only the seller's data unrecognised:
+            # the situation matcher (terms, numbers, names) is the narrowest, and whether the
+            # plan is specific to this seller decides label 1 or 2 - a human reads it.
+            signals["situation_edge"] = 0.25
         margin = min(abs(score - LABEL_ONE_SCORE), abs(score - LABEL_TWO_SCORE))
         if score > 0 and margin < 0.05:
             signals["margin"] = 0.2  # a criterion more or less changes the label
