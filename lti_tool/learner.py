@@ -261,19 +261,28 @@ def position_url(position: str, token: str) -> str:
 
 
 def _progress(attempt: Attempt, scenario: Scenario, here: str,
-              answers: Mapping[str, object]) -> list[dict[str, Any]]:
-    """The progress indicator: every page of the attempt, with where the learner is."""
+              answers: Mapping[str, object], token: str) -> dict[str, Any]:
+    """The progress indicator: every page of the attempt with its link, and where the
+    learner is (`at`, counted from 1; past the last page on the confirmation page). Built
+    here rather than in the template: every player page renders it."""
     items: list[dict[str, Any]] = []
     if _lesson(attempt) is not None:
-        items.append({"position": LESSON, "label": "Lesson"})
-    items.append({"position": SELLER, "label": "The seller"})
+        items.append({"position": LESSON, "label": "Lesson",
+                      "url": page_link("learner.lesson", token)})
+    items.append({"position": SELLER, "label": "The seller",
+                  "url": page_link("learner.seller", token)})
     for number, step in enumerate(scenario.steps, start=1):
         items.append({"position": f"step-{number}", "label": f"Step {number}: {step.title}",
-                      "answered": step.id in answers})
-    items.append({"position": REVIEW, "label": "Review and submit"})
-    for item in items:
+                      "answered": step.id in answers,
+                      "url": page_link("learner.step", token, number)})
+    items.append({"position": REVIEW, "label": "Review and submit",
+                  "url": page_link("learner.review", token)})
+    at = len(items)
+    for index, item in enumerate(items, start=1):
         item["current"] = item["position"] == here
-    return items
+        if item["current"]:
+            at = index
+    return {"items": items, "at": at}
 
 
 def _page(
@@ -292,7 +301,7 @@ def _page(
         launch=token,
         csrf=csrf_token(ref),
         here=here,
-        progress=_progress(attempt, scenario, here, answers),
+        progress=_progress(attempt, scenario, here, answers, token),
         answers=answers,
         **extra,
     ), status
@@ -503,7 +512,7 @@ def confirm() -> ResponseReturnValue:
         csrf=csrf_token(ref), here="confirm", problems=problems,
         number=len(attempts.history(session, found.resource_link, found.user)),
         attempts_left=attempts.attempts_left(session, found.resource_link, found.user),
-        progress=_progress(found, scenario, REVIEW, attempts.drafts(found)),
+        progress=_progress(found, scenario, REVIEW, attempts.drafts(found), token),
     )
 
 
