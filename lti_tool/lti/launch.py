@@ -8,6 +8,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -297,14 +298,23 @@ def tool_keys() -> KeyPair:
     return keys
 
 
+_http = threading.local()
+
+
 def http_session() -> requests.Session:
-    """The HTTP session pylti1p3 uses to reach platforms (tests route it into the app)."""
+    """The HTTP session pylti1p3 uses to reach platforms (tests route it into the app): one
+    per thread, kept, since a launch rarely fetches anything (key sets are cached) and a new
+    requests.Session per launch cost more than the rest of the key handling."""
     factory = current_app.config.get("HTTP_SESSION_FACTORY")
     if factory is not None:
-        session: requests.Session = factory()
-        return session
-    session = requests.Session()
-    session.headers["User-Agent"] = "coachlab (pylti1p3)"
+        made: requests.Session = factory()
+        return made
+    session: requests.Session | None = getattr(_http, "session", None)
+    if session is None:
+        session = _http.session = requests.Session()
+        session.headers["User-Agent"] = "coachlab (pylti1p3)"
+        # Shared by every platform this thread talks to: keep no cookies from any of them.
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return session
 
 

@@ -282,3 +282,50 @@ def test_rotated_platform_keys_are_fetched_again(
     login = launch.start()
     forged = launch.platform.sign(launch.platform.claims(login.nonce), kid="unknown-kid")
     assert_rejected(launch.post(forged, login.state), "Bad signature")
+
+
+def test_platform_http_session_is_kept_per_thread_and_keeps_no_cookies(app: Flask) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from lti_tool.lti.launch import http_session
+
+    seen: list[str | None] = []
+
+    class Platform(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Cookie"))
+            self.send_response(200)
+            self.send_header("Set-Cookie", "sid=platform-a; Path=/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Platform)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/token"
+    app.config["HTTP_SESSION_FACTORY"] = None
+    try:
+        with app.app_context():
+            mine = http_session()
+            assert http_session() is mine
+            mine.get(url, timeout=5)
+            mine.get(url, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        mine.close()  # its pooled connection to the server just stopped
+    # Kept for the thread, but nothing one platform sets rides along on the next request.
+    assert seen == [None, None] and len(mine.cookies) == 0
+    other: list[object] = []
+
+    def in_thread() -> None:
+        with app.app_context():
+            other.append(http_session())
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert other and other[0] is not mine
