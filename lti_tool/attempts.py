@@ -116,10 +116,14 @@ def start_attempt(session: Session, link: ResourceLink, user: User) -> Attempt:
     return attempt
 
 
-def current_attempt(session: Session, link: ResourceLink, user: User) -> tuple[Attempt, int]:
+def current_attempt(
+    session: Session, link: ResourceLink, user: User,
+    latest: tuple[Attempt | None, int] | None = None,
+) -> tuple[Attempt, int]:
     """The attempt the player shows (the latest one, or a new one when there is none) and
-    how many attempts the user now has on this placement."""
-    attempt, total = latest_attempt_counted(session, link, user)
+    how many attempts the user now has on this placement. `latest` is latest_attempt_counted's
+    answer when the caller read it already (the launch reads it with the user and link)."""
+    attempt, total = latest if latest is not None else latest_attempt_counted(session, link, user)
     if attempt is None:
         return start_attempt(session, link, user), 1
     return attempt, total

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, literal, select
+from dataclasses import dataclass
+
+from sqlalchemy import and_, bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from lti_tool.errors import LaunchRejected
 from lti_tool.lti.claims import LaunchClaims, is_admin, is_staff
 from lti_tool.lti.references import LaunchRef
 from lti_tool.lti.tool_config import RegistrationInfo
-from lti_tool.models import Context, PlatformRegistration, ResourceLink, User
+from lti_tool.models import Attempt, Context, PlatformRegistration, ResourceLink, User
 from lti_tool.placements import DEFAULT_POINTS, settings_from_custom
 
 UPSERT_TRIES = 3
 """Times a launch's upserts are tried when a concurrent first launch inserted the same row."""
 
 
+_Earlier = aliased(Attempt)
+_LATEST_ID = (
+    select(func.max(_Earlier.id))
+    .where(_Earlier.resource_link_pk == ResourceLink.id, _Earlier.user_pk == User.id)
+    .correlate(ResourceLink, User).scalar_subquery()
+)
+_ATTEMPTS = (
+    select(func.count(_Earlier.id))
+    .where(_Earlier.resource_link_pk == ResourceLink.id, _Earlier.user_pk == User.id)
+    .correlate(ResourceLink, User).scalar_subquery()
+)
 _EXISTING = (
-    select(User, Context, ResourceLink)
+    select(User, Context, ResourceLink, Attempt, _ATTEMPTS.label("attempts"))
     .select_from(select(literal(1).label("one")).subquery())
     .outerjoin(User, and_(User.registration_id == bindparam("registration_id"),
                           User.subject == bindparam("subject")))
@@ -26,22 +39,40 @@ _EXISTING = (
                              Context.context_id == bindparam("context_id")))
     .outerjoin(ResourceLink, and_(ResourceLink.registration_id == bindparam("registration_id"),
                                   ResourceLink.resource_link_id == bindparam("link_id")))
+    .outerjoin(Attempt, Attempt.id == _LATEST_ID)
+    .options(joinedload(Attempt.responses))
 )
 """A launch's user, context and link as stored, each or None, in one row (outer joins off a
-one-row select). Built once: composing ORM expressions costs more than running them."""
+one-row select), with the user's latest attempt on the link (its answers joined) and how many
+attempts they have there: the page a learner's launch answers with needs exactly those, so the
+launch reads them in the same round trip. Built once: composing ORM expressions costs more
+than running them."""
+
+
+@dataclass(frozen=True)
+class Launched:
+    """What record_launch leaves for the page the launch opens."""
+
+    ref: LaunchRef
+    link: ResourceLink
+    user: User
+    latest: Attempt | None
+    """The user's latest attempt on the link, its answers loaded (None before the first)."""
+    attempts: int
+    """How many attempts the user has on the link."""
 
 
 def _existing(
     session: Session, registration_id: int, claims: LaunchClaims
-) -> tuple[User | None, Context | None, ResourceLink | None]:
-    """The launch's user, context and link as stored, in one round trip (a relaunch, the
-    common case, then writes nothing unless a claim changed). A launch without a context
-    compares context_id with NULL, which matches no row."""
+) -> tuple[User | None, Context | None, ResourceLink | None, Attempt | None, int]:
+    """The launch's user, context, link, latest attempt and attempt count as stored, in one
+    round trip (a relaunch, the common case, then writes nothing unless a claim changed). A
+    launch without a context compares context_id with NULL, which matches no row."""
     row = session.execute(_EXISTING, {
         "registration_id": registration_id, "subject": claims["subject"],
         "context_id": claims["context_id"], "link_id": claims["resource_link_id"],
-    }).one()
-    return row[0], row[1], row[2]
+    }).unique().one()
+    return row[0], row[1], row[2], row[3], int(row[4] or 0)
 
 
 def _update(row: object, **values: object) -> None:
@@ -113,18 +144,19 @@ def record_launch(
     claims: LaunchClaims, launch_id: str,
     admin_subjects: str = "",
     default_points: float = DEFAULT_POINTS,
-) -> tuple[LaunchRef, ResourceLink, User]:
+) -> Launched:
     """Upsert the user, context and placement of a validated launch, commit them when
-    anything changed, and return the launch reference with the placement's link and user as
-    loaded (the session keeps only weak references to unchanged rows: a caller reading them
-    again would pay another query)."""
+    anything changed, and return the launch reference with the placement's link, user and
+    latest attempt as loaded (the session keeps only weak references to unchanged rows: a
+    caller reading them again would pay another query)."""
     if not claims["resource_link_id"]:
         raise LaunchRejected("The launch names no resource link; the LMS must send one.")
     if not claims["subject"]:
         raise LaunchRejected("The launch names no user (sub); anonymous launches cannot play.")
-    for attempt in range(UPSERT_TRIES):
+    for tried in range(1, UPSERT_TRIES + 1):
         try:
-            found_user, found_context, found_link = _existing(session, registration.id, claims)
+            found_user, found_context, found_link, latest, attempts = _existing(
+                session, registration.id, claims)
             user = _user(session, registration.id, claims, found_user)
             context = _context(session, registration.id, claims, found_context)
             link = _link(session, registration.id, claims, context, default_points,
@@ -136,13 +168,14 @@ def record_launch(
             # Two first launches into a new course (or by a new user) both inserted the same
             # row; the other one committed first. Start over: the selects now find its rows.
             session.rollback()
-            if attempt == UPSERT_TRIES - 1:
+            if tried == UPSERT_TRIES:
                 raise
-    return LaunchRef(
+    ref = LaunchRef(
         launch_id=launch_id,
         registration_id=registration.id,
         user_id=user.id,
         link_id=link.id,
         staff=is_staff(claims["roles"]),
         admin=is_admin(claims["roles"], claims["issuer"], claims["subject"], admin_subjects),
-    ), link, user
+    )
+    return Launched(ref, link, user, latest, attempts)

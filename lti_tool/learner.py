@@ -25,7 +25,7 @@ from lti_tool import attempts, content, outbox
 from lti_tool.db import get_session
 from lti_tool.errors import Forbidden, InvalidAnswer, NotFound
 from lti_tool.lti.references import LaunchRef, check_csrf, csrf_token, load_launch
-from lti_tool.models import Attempt, ResourceLink, User
+from lti_tool.models import Attempt
 from lti_tool.rendering import render_markdown
 from lti_tool.urls import tool_url
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from course.model import Module
+    from lti_tool.launches import Launched
     from scenarios.model import Scenario, Section, Step
 
 bp = Blueprint("learner", __name__)
@@ -433,14 +434,17 @@ def play() -> ResponseReturnValue:
     return landing(ref, token)
 
 
-def landing(ref: LaunchRef, token: str,
-            placement: tuple[ResourceLink, User] | None = None) -> ResponseReturnValue:
+def landing(ref: LaunchRef, token: str, launched: Launched | None = None) -> ResponseReturnValue:
     """The page a learner's launch opens (GET /play, or the launch's own answer): where they
-    left off, or the result of their last attempt. `placement` is the launch's link and user
-    when the caller has them loaded already."""
+    left off, or the result of their last attempt. `launched` is what the launch read (the
+    link, the user and their latest attempt) when the caller is the launch."""
     session = get_session()
-    link, user = placement if placement is not None else attempts.placement(session, ref)
-    attempt, total = attempts.current_attempt(session, link, user)
+    if launched is not None:
+        attempt, total = attempts.current_attempt(
+            session, launched.link, launched.user, (launched.latest, launched.attempts))
+    else:
+        link, user = attempts.placement(session, ref)
+        attempt, total = attempts.current_attempt(session, link, user)
     if attempt.status != attempts.OPEN:
         return redirect(tool_url("learner.result", launch=token, attempt=attempt.id))
     scenario = attempts.scenario_of(attempt)

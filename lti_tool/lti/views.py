@@ -25,7 +25,7 @@ from lti_tool.cache import get_cache
 from lti_tool.db import get_session
 from lti_tool.errors import LaunchRejected
 from lti_tool.keys import KeyRing
-from lti_tool.launches import record_launch
+from lti_tool.launches import Launched, record_launch
 from lti_tool.lti import deep_linking, submission_review
 from lti_tool.lti.claims import MESSAGE_TYPE, read_claims
 from lti_tool.lti.launch import (
@@ -35,8 +35,7 @@ from lti_tool.lti.launch import (
     tool_conf,
     validate_launch,
 )
-from lti_tool.lti.references import LaunchRef, sign_launch
-from lti_tool.models import ResourceLink, User
+from lti_tool.lti.references import sign_launch
 from lti_tool.security import check_launch_size
 from lti_tool.urls import tool_url
 
@@ -128,7 +127,7 @@ def complete_launch(body: dict[str, Any], launch_id: str) -> ResponseReturnValue
         request = deep_linking.request_from_claims(registration.id, body)
         return redirect(tool_url("deep_linking.picker", dl=deep_linking.sign_request(request)))
     try:
-        ref, link, user = record_launch(
+        launched = record_launch(
             session, registration, claims, launch_id,
             default_points=float(current_app.config["POINTS"]),
             admin_subjects=current_app.config["ADMIN_SUBJECTS"])
@@ -140,6 +139,7 @@ def complete_launch(body: dict[str, Any], launch_id: str) -> ResponseReturnValue
         g.pop("coachlab_registrations", None)
         tool_conf().find_registration_row(claims["issuer"], claims["client_id"])
         raise
+    ref = launched.ref
     token = sign_launch(ref)
     if message_type == "LtiSubmissionReviewRequest":
         attempt = submission_review.review_attempt(
@@ -147,11 +147,10 @@ def complete_launch(body: dict[str, Any], launch_id: str) -> ResponseReturnValue
         return redirect(tool_url("learner.result", launch=token, attempt=attempt.id))
     if ref.staff:
         return redirect(tool_url("instructor.overview", launch=token))
-    return learner_landing(ref, token, link, user)
+    return learner_landing(token, launched)
 
 
-def learner_landing(ref: LaunchRef, token: str, link: ResourceLink,
-                    user: User) -> ResponseReturnValue:
+def learner_landing(token: str, launched: Launched) -> ResponseReturnValue:
     """Answer the launch with the player page itself, not a redirect to it: the learner's
     browser saves a round trip (and the tool a request). The page names its own address
     (/play, which shows the same page) in Content-Location, and player.js puts it in the
@@ -159,7 +158,7 @@ def learner_landing(ref: LaunchRef, token: str, link: ResourceLink,
     spent id_token again."""
     page_url = tool_url("learner.play", launch=token)
     g.coachlab_page_url = page_url
-    response = make_response(learner.landing(ref, token, (link, user)))
+    response = make_response(learner.landing(launched.ref, token, launched))
     if response.status_code == 200:
         response.headers["Content-Location"] = page_url
         response.headers["Cache-Control"] = "no-store"

@@ -254,7 +254,7 @@ def test_concurrent_first_launches_into_a_new_course_both_succeed(
     with app.test_request_context():
         session = db.get_session()
         registration = session.scalars(select(PlatformRegistration)).one()
-        ref, _, _ = record_launch(session, registration, claims, "ours")
+        ref = record_launch(session, registration, claims, "ours").ref
     assert raced
     with db.database(app).sessions() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 1
