@@ -1,7 +1,8 @@
 """The shared cache (Flask-Caching): in-process by default, Redis when COACHLAB_CACHE_URL is set.
 
-pylti1p3 keeps nonces, login states, launch data and platform key sets here; with several
-workers or hosts it must be Redis so a login on one worker is known to the launch on another.
+The tool keeps login states (each with its nonce), staff launch data and platform key sets
+here; with several workers or hosts it must be Redis so a login on one worker is known to the
+launch on another.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def init_app(app: Flask) -> None:
                 "'State not found'. Set COACHLAB_CACHE_URL=redis://HOST:6379/0, or run one "
                 "worker."
             )
-        # The default SimpleCache threshold (500) would evict live nonces under load.
+        # The default SimpleCache threshold (500) would evict live login states under load.
         settings = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 20000}
     cache = Cache()
     cache.init_app(app, config=settings)
