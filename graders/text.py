@@ -20,6 +20,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -115,27 +116,42 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def english_words() -> frozenset[str]:
-    """Correctly spelled English words (pyspellchecker's frequency list, loaded once, lazily):
-    a real word is never read as a typo of a lexicon word ('quantification' is not a
-    misspelt 'qualification')."""
+_WORD_COUNTS_LOCK = threading.Lock()
+_WORD_COUNTS: dict[str, int] | None = None
+"""pyspellchecker's English frequency list (160k words, ~37 MB of RSS), loaded on first use.
+One load serves the word set and the counts, under a lock: the first submissions reach a web
+worker on several threads at once, and each concurrent load held its own copy at the peak."""
+
+
+def _load_word_counts() -> dict[str, int]:
     from spellchecker import SpellChecker
 
-    return frozenset(SpellChecker(language="en").word_frequency.dictionary)
+    # Keep the frequency Counter (a dict), not the SpellChecker around it.
+    return SpellChecker(language="en").word_frequency.dictionary
+
+
+def _word_counts() -> dict[str, int]:
+    global _WORD_COUNTS
+    counts = _WORD_COUNTS
+    if counts is None:
+        with _WORD_COUNTS_LOCK:
+            if _WORD_COUNTS is None:
+                _WORD_COUNTS = _load_word_counts()
+            counts = _WORD_COUNTS
+    return counts
+
+
+def english_words() -> AbstractSet[str]:
+    """Correctly spelled English words (pyspellchecker's frequency list, loaded once, lazily):
+    a real word is never read as a typo of a lexicon word ('quantification' is not a
+    misspelt 'qualification'). A view of the frequency list's keys, not a copy."""
+    return _word_counts().keys()
 
 
 COMMON_WORD_COUNT = 1000
 """A word seen this often in the English frequency list is a common word, not a name."""
 NAME_WORD_COUNT = 2500
 """Next to a rare name, a capitalised word below this count is a name too ('Greg Walsh')."""
-
-
-@lru_cache(maxsize=1)
-def _word_counts() -> dict[str, int]:
-    from spellchecker import SpellChecker
-
-    return dict(SpellChecker(language="en").word_frequency.dictionary)
 
 
 def is_common_word(word: str) -> bool:
@@ -410,7 +426,7 @@ class PhraseMatcher:
 
     def _fuzzy_stem(self, word: str) -> str | None:
         """The lexicon stem this (unknown) word is a typo of, or None."""
-        if len(word) < 6 or word in STOPWORDS or word in english_words():
+        if len(word) < 6 or word in STOPWORDS or word in _word_counts():
             return None
         cached = self._fuzzy_cache.get(word, "")
         if cached != "":
