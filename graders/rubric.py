@@ -1334,9 +1334,13 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
 
 STRONG_RUNNER_UP = 0.6
 """Full marks need every other task below this share of the focus's attention."""
-STRENGTH_SHARE = 0.5
+STRENGTH_SHARE = 0.7
 """The seller's strength planned with more than this share of the focus's attention is a
-second subject (praise and leverage do not count: they carry no attention)."""
+second subject (praise and leverage do not count: they carry no attention). Rubric D3 costs
+the label only for a co-equal strength; a plan that gives the focus half again the strength's
+attention uses the strength as a tool ("her stakeholder maps, pointed at our own company").
+0.5 held 7 such full-marks plans on holdout4/6/7/8 at label 1 and no answer labelled 0 or 1
+lies between 0.5 and 0.7 on any dev set."""
 CLAIM_WEIGHT = 1.0
 """A mention this heavy is claimed (a focus sentence or the manager's voice), not a passing one."""
 
@@ -1597,7 +1601,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.5.0"
+    version = "1.6.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""
