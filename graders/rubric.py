@@ -659,12 +659,21 @@ def _task_material(
     belong to other tasks alone: the scenario's metrics and notes say which task each is
     evidence for, so a plan built on them shows which task it works on without naming it."""
     focus = scenario.derivation.focus
+    strengths = frozenset(scenario.derivation.strengths)
     numbers: dict[bool, set[float]] = {True: set(), False: set()}
     texts: dict[bool, list[str]] = {True: [], False: []}
     for metric in scenario.profile.metrics:
         numbers[metric.task == focus].update((float(metric.value), float(metric.benchmark)))
     for note in scenario.profile.notes:
-        for own in {task == focus for task in note.tasks}:
+        tasks = set(note.tasks)
+        # A note tagged with the focus and other tasks is evidence for the focus unless one
+        # of them is the seller's strength (the tempting wrong focus, whose plans quote the
+        # same note): a recorded call tagged discovery and qualification is the discovery
+        # gap's own data. With the strength among its tags it says nothing either way.
+        groups = {True} if focus in tasks and not tasks & strengths else {
+            task == focus for task in tasks
+        }
+        for own in groups:
             texts[own].append(note.text.casefold())
             numbers[own].update(
                 v for v in (parse_number(m.group()) for m in _NUMBER_RE.finditer(note.text))
@@ -1425,9 +1434,10 @@ not about no task."""
 def works_on_focus_material(step: BoundStep, analysis: Analysis) -> bool:
     """A coaching plan that names no task (nothing beyond a weak passing word) but works on
     the seller's numbers or accounts that belong to the focus task alone - its metrics, the
-    notes tagged with it - and on none that belong to another task: the scenario's data says
-    which task the plan is about (rubric D8, the focus in the manager's own words). Any
-    mention of the focus (a rejection included) or a concrete action missing rules it out."""
+    notes tagged with it (and with no strength) - and on none that belong to another task:
+    the scenario's data says which task the plan is about (rubric D8, the focus in the
+    manager's own words). Any mention of the focus (a rejection included) or a concrete action
+    missing rules it out."""
     lexicon = _lexicon_for(step)
     if any(m.task == lexicon.focus for m in analysis.mentions):
         return False
