@@ -383,7 +383,7 @@ UNKNOWN_SCORER = frozenset({"whoever", "whatever"})
 CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "instead", "whereas", "so",
                           "because", "since", "while", "then"})
 NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "avoid", "forget",
-                      "skip"})
+                      "skip", "nothing"})
 PRAISE_WORDS = frozenset({"strength", "strengths", "already", "excel", "excels", "excellent",
                           "brilliant", "great", "strong", "best", "superb", "outstanding",
                           "good", "fine", "solid", "expert", "trust", "trusts"})

@@ -919,6 +919,10 @@ def _asides(tokens: Sequence[Token]) -> list[bool]:
 
 
 _REFUSING_AUX = frozenset({"will", "am", "are", "do", "shall", "would"})
+_MISSING_WORDS = frozenset({"no", "without", "nothing"})
+"""Negators that, inside a sentence and with no subject, say what is missing."""
+_OPENING_REFUSALS = frozenset({"no", "nothing"})
+"""Those of them that set a task aside when they open a sentence."""
 
 
 _CONTRAST_PREPOSITIONS = frozenset({"on", "about", "for", "into", "at"})
@@ -985,11 +989,11 @@ def _is_negated(
             if tokens[k].text in FIRST_PERSON:
                 return True
             k -= 1
-        # With no subject, "not X" and a sentence opening "No X." set X aside; "no X" and
-        # "without X" inside a sentence describe what is missing ("Fernhill: no ROI", "every
-        # deal without a dated next step").
+        # With no subject, "not X" and a sentence opening "No X." or "Nothing about X." set X
+        # aside; "no X", "nothing" and "without X" inside a sentence describe what is missing
+        # ("Fernhill: no ROI", "every deal without a dated next step").
         opens = first_negator == 0 or tokens[first_negator - 1].text in _SENTENCE_ENDS
-        return negator not in {"no", "without"} or (negator == "no" and opens)
+        return negator not in _MISSING_WORDS or (negator in _OPENING_REFUSALS and opens)
     n = len(tokens)
     # "value reviews are CS's job, not his - not going to load him with that": a later
     # negation in the manager's voice that points back at the mention ("that", "it") or
