@@ -381,7 +381,7 @@ UNKNOWN_SCORER = frozenset({"whoever", "whatever"})
 
 # Words that end a clause for negation purposes, beyond punctuation.
 CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "instead", "whereas", "so",
-                          "because", "since", "while", "then"})
+                          "because", "since", "while", "then", "until", "till", "til"})
 NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "avoid", "forget",
                       "skip", "nothing"})
 PRAISE_WORDS = frozenset({"strength", "strengths", "already", "excel", "excels", "excellent",

@@ -351,3 +351,28 @@ def test_nothing_in_the_sellers_voice_describes_the_gap(bound: Bound) -> None:
     step = bound("plan")
     mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
     assert mentions and not any(m.negated for m in mentions)
+
+
+def test_a_negation_does_not_reach_past_until(bound: Bound) -> None:
+    # "No X until Y": X waits, Y is what the plan commits to (rubric D1) - the negation's
+    # scope ends at "until" / "til" like at "but".
+    for word in ("until", "til"):
+        text = (
+            f"No negotiation course {word} her territory coverage plan is done. On Monday we "
+            "tier her 300 accounts together; every Friday she shows me which C accounts she "
+            "reached."
+        )
+        step = bound("plan")
+        mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+        assert mentions and not any(m.negated for m in mentions), word
+        assert label(grade(bound, text)) == 2, word
+
+
+def test_a_negation_before_until_still_counts(bound: Bound) -> None:
+    text = (
+        "We will not build a coverage plan until the quarter ends; she just needs to close "
+        "more."
+    )
+    step = bound("plan")
+    mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    assert mentions and all(m.negated for m in mentions)
