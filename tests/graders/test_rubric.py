@@ -8,7 +8,7 @@ import pytest
 
 from graders.base import ResponseError, StepConfigError
 from graders.result import StepResult
-from graders.rubric import CoachingPlanGrader
+from graders.rubric import CoachingPlanGrader, analyse
 from scenarios.model import Criterion
 from tests.graders.plan_helpers import Bound, grade, label
 
@@ -327,3 +327,52 @@ def test_bad_config_is_a_content_error(bound: Bound) -> None:
 def test_a_takeover_the_manager_rules_out_is_not_one(bound: Bound) -> None:
     text = "I don't want to call her C accounts myself. We tier her 300 accounts together weekly."
     assert grade(bound, text).score == 1.0
+
+
+def test_nothing_about_the_strength_sets_it_aside(bound: Bound) -> None:
+    # "Nothing about X on the agenda" opening a sentence rejects X (rubric D1), like "No X."
+    text = (
+        "Nothing about negotiation on the agenda - she is the best on the team at that. "
+        "On Monday we tier her 300 accounts together and she drafts a touch plan for the C "
+        "accounts; every Friday we review her coverage of them."
+    )
+    step = bound("plan")
+    mentions = [m for m in analyse(step, text).mentions if m.task == "negotiation"]
+    assert mentions and all(m.negated for m in mentions)
+    assert label(grade(bound, text)) == 2
+
+
+def test_nothing_in_the_sellers_voice_describes_the_gap(bound: Bound) -> None:
+    # "She has done nothing about her coverage" describes the gap: coverage stays affirmed.
+    text = (
+        "She has done nothing about her coverage since the handover. On Monday we tier her "
+        "300 accounts together; every Friday she shows me which C accounts she reached."
+    )
+    step = bound("plan")
+    mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    assert mentions and not any(m.negated for m in mentions)
+
+
+def test_a_negation_does_not_reach_past_until(bound: Bound) -> None:
+    # "No X until Y": X waits, Y is what the plan commits to (rubric D1) - the negation's
+    # scope ends at "until" / "til" like at "but".
+    for word in ("until", "til"):
+        text = (
+            f"No negotiation course {word} her territory coverage plan is done. On Monday we "
+            "tier her 300 accounts together; every Friday she shows me which C accounts she "
+            "reached."
+        )
+        step = bound("plan")
+        mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+        assert mentions and not any(m.negated for m in mentions), word
+        assert label(grade(bound, text)) == 2, word
+
+
+def test_a_negation_before_until_still_counts(bound: Bound) -> None:
+    text = (
+        "We will not build a coverage plan until the quarter ends; she just needs to close "
+        "more."
+    )
+    step = bound("plan")
+    mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    assert mentions and all(m.negated for m in mentions)

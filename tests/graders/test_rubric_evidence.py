@@ -6,6 +6,8 @@ focus; qualification and negotiation are her strengths).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from graders.lexicon import WEAK_PHRASES
@@ -93,8 +95,11 @@ def test_the_strength_as_a_near_equal_subject_blocks_full_marks(bound: Bound) ->
         "We check her coverage of the C accounts every Friday. Another priority is "
         "negotiation: a role-play before the Van Dijk meeting."
     )
+    # Negotiation (her strength) is claimed as "another priority" with 2/3 of the focus's
+    # attention: a claimed rival holds the plan below full marks even where the strength's
+    # share alone (at most 0.7) would not.
     found = reasons(bound, text)
-    assert "strength" in found
+    assert "competing" in found
     assert grade(bound, text).score < 0.8
 
 
@@ -297,3 +302,25 @@ def test_an_everyday_word_claimed_once_stays_thin(bound: Bound) -> None:
     )
     assert "weak" in reasons(bound, text)
     assert grade(bound, text).score < 0.8
+
+
+def _with_weights(bound: Bound, text: str, weights: dict[str, float]) -> tuple[str, ...]:
+    """The thin-evidence reasons for `text` with the attention per task set by hand."""
+    step = bound("plan")
+    return weak_evidence(step, replace(analyse(step, text), task_weights=weights))
+
+
+def test_the_strength_as_a_tool_for_the_focus_does_not_block_full_marks(bound: Bound) -> None:
+    # The focus gets half again the strength's attention (3.0 vs 2.0): the strength is a
+    # lever or a method the plan uses ("she points her qualification at her own book"),
+    # not a co-equal subject (rubric D3: only a co-equal strength costs the label).
+    weights = {"territory_coverage": 3.0, "negotiation": 2.0}
+    assert "strength" not in _with_weights(bound, CLAIMED, weights)
+
+
+@pytest.mark.parametrize("share", [0.75, 1.0, 1.5])
+def test_the_strength_near_the_focus_s_attention_still_blocks_full_marks(
+    bound: Bound, share: float
+) -> None:
+    weights = {"territory_coverage": 2.0, "negotiation": 2.0 * share}
+    assert "strength" in _with_weights(bound, CLAIMED, weights)

@@ -13,7 +13,12 @@ strength). None is copied from the labelled answer sets.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from graders.base import BoundStep
 from graders.rubric import CoachingPlanGrader, analyse, works_on_focus_material
+from scenarios.model import Note, TaskCatalogue
+from tests.graders.conftest import PROFILE, make_scenario
 from tests.graders.plan_helpers import Bound, grade, label
 
 GARDEN = (
@@ -120,3 +125,65 @@ def test_a_plan_missing_its_action_is_not_sent_to_review_for_it(bound: Bound) ->
     text = "Coverage is the focus this month: 31% of her 300 accounts touched is far too few."
     signals = CoachingPlanGrader().review_signals(bound("plan"), text)
     assert "situation_edge" not in signals
+
+
+# --- a note tagged with the focus and another task (never the strength) -------------------
+
+
+def _bound_with_note(catalogue: TaskCatalogue, note: Note) -> Bound:
+    scenario = make_scenario(
+        profile=replace(PROFILE, notes=(*PROFILE.notes, note)), content_hash=f"test-{note.id}"
+    )
+
+    def make(step_id: str) -> BoundStep:
+        return BoundStep(step=scenario.step(step_id), scenario=scenario, catalogue=catalogue)
+
+    return make
+
+
+SHARED = (
+    "The 46 sit in a drawer while her twenty favourites get every visit. On Thursday we sit "
+    "together, she sorts the drawer into three piles and drafts who hears from her when; "
+    "every Friday she walks me through who she reached."
+)
+
+
+def test_a_note_tagged_with_the_focus_and_a_non_strength_task_is_focus_data(
+    bound: Bound,
+) -> None:
+    # "46 inbound leads" is tagged with coverage and prospecting: a plan that names no task
+    # and works on them is read as the focus (held at label 1, reviewed), since the note is
+    # evidence for the focus and the other task is not the tempting wrong one.
+    result = grade(bound, SHARED)
+    assert label(result) == 1
+    assert result.needs_review
+    assert "focus_from_data" in CoachingPlanGrader().review_signals(bound("plan"), SHARED)
+
+
+def test_a_note_that_also_carries_the_strength_is_not_focus_data(
+    catalogue: TaskCatalogue,
+) -> None:
+    # The same accounts in a note tagged with coverage and negotiation (her strength): a
+    # wrong-focus plan on the strength quotes them as readily, so they say nothing.
+    note = Note(
+        "crm_brabant", "crm_comment", "Brabant Foods: 57 lines renegotiated at renewal.",
+        ("territory_coverage", "negotiation"),
+    )
+    bound = _bound_with_note(catalogue, note)
+    text = (
+        "The 57 at Brabant Foods sit in a drawer. On Thursday we sit together, she sorts the "
+        "drawer into three piles and drafts who hears from her when; every Friday she walks "
+        "me through who she reached."
+    )
+    assert not works_on_focus_material(bound("plan"), analyse(bound("plan"), text))
+    assert label(grade(bound, text)) == 0
+
+
+def test_a_note_without_the_focus_still_counts_against_it(catalogue: TaskCatalogue) -> None:
+    note = Note(
+        "crm_pipeline", "crm_comment", "57 opportunities have no dated next step.",
+        ("pipeline_management", "prospecting"),
+    )
+    bound = _bound_with_note(catalogue, note)
+    text = SHARED + " She also clears the 57."
+    assert not works_on_focus_material(bound("plan"), analyse(bound("plan"), text))
