@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -114,12 +115,18 @@ def forget_platform_origins(app: Flask) -> None:
 
 def content_security_policy(app: Flask) -> str:
     """The policy of every response: own scripts and styles only, framed by platforms only."""
-    platforms = " ".join(platform_origins(app))
-    tool = origin_of(app.config["BASE_URL"]) or ""
+    return _policy(platform_origins(app), app.config["BASE_URL"])
+
+
+@lru_cache(maxsize=64)
+def _policy(platforms: tuple[str, ...], base_url: str) -> str:
+    # Built once per set of origins: every response carries it.
+    framers = " ".join(platforms)
+    tool = origin_of(base_url) or ""
     # Forms go to the tool (the demo LMS's form_post crosses to the tool's origin) or, with a
     # Deep Linking response, back to a registered platform.
     own = " ".join(part for part in ("'self'", tool) if part)
-    form_action = f"{own} {platforms}".rstrip()
+    form_action = f"{own} {framers}".rstrip()
     return "; ".join((
         "default-src 'self'",
         "script-src 'self'",
@@ -131,7 +138,7 @@ def content_security_policy(app: Flask) -> str:
         f"form-action {form_action}",
         # Only the demo LMS frames anything: the tool, on its own origin.
         f"frame-src {own}",
-        f"frame-ancestors 'self' {platforms}".rstrip(),
+        f"frame-ancestors 'self' {framers}".rstrip(),
     ))
 
 

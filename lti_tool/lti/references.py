@@ -9,6 +9,7 @@ a second token bound to the same launch id (CSRF protection without cookies).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -33,7 +34,13 @@ class LaunchRef:
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return _serializer_for(current_app.config["SECRET_KEY"], salt)
+
+
+@lru_cache(maxsize=16)
+def _serializer_for(secret_key: str | bytes, salt: str) -> URLSafeTimedSerializer:
+    # Every player request loads a launch and signs a CSRF token: build each serializer once.
+    return URLSafeTimedSerializer(secret_key, salt=salt)
 
 
 def sign_launch(ref: LaunchRef) -> str:
