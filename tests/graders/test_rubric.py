@@ -8,9 +8,9 @@ import pytest
 
 from graders.base import ResponseError, StepConfigError
 from graders.result import StepResult
-from graders.rubric import CoachingPlanGrader, analyse
+from graders.rubric import CoachingPlanGrader
 from scenarios.model import Criterion
-from tests.graders.plan_helpers import Bound, grade, label
+from tests.graders.plan_helpers import Bound, grade, label, mentions_of
 
 STRONG = (
     "Monday we tier her 300 accounts together, she drafts the touch plan for her 180 C "
@@ -336,8 +336,7 @@ def test_nothing_about_the_strength_sets_it_aside(bound: Bound) -> None:
         "On Monday we tier her 300 accounts together and she drafts a touch plan for the C "
         "accounts; every Friday we review her coverage of them."
     )
-    step = bound("plan")
-    mentions = [m for m in analyse(step, text).mentions if m.task == "negotiation"]
+    mentions = mentions_of(bound, text, "negotiation")
     assert mentions and all(m.negated for m in mentions)
     assert label(grade(bound, text)) == 2
 
@@ -348,8 +347,7 @@ def test_nothing_in_the_sellers_voice_describes_the_gap(bound: Bound) -> None:
         "She has done nothing about her coverage since the handover. On Monday we tier her "
         "300 accounts together; every Friday she shows me which C accounts she reached."
     )
-    step = bound("plan")
-    mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    mentions = mentions_of(bound, text, "territory_coverage")
     assert mentions and not any(m.negated for m in mentions)
 
 
@@ -362,8 +360,7 @@ def test_a_negation_does_not_reach_past_until(bound: Bound) -> None:
             "tier her 300 accounts together; every Friday she shows me which C accounts she "
             "reached."
         )
-        step = bound("plan")
-        mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+        mentions = mentions_of(bound, text, "territory_coverage")
         assert mentions and not any(m.negated for m in mentions), word
         assert label(grade(bound, text)) == 2, word
 
@@ -373,6 +370,5 @@ def test_a_negation_before_until_still_counts(bound: Bound) -> None:
         "We will not build a coverage plan until the quarter ends; she just needs to close "
         "more."
     )
-    step = bound("plan")
-    mentions = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    mentions = mentions_of(bound, text, "territory_coverage")
     assert mentions and all(m.negated for m in mentions)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from graders.planpart import plan_part, plan_score
 from graders.rubric import agent_takeovers, analyse, declared_equal
 from graders.text import tokenize
-from tests.graders.plan_helpers import Bound, grade, label
+from tests.graders.plan_helpers import Bound, grade, label, mentions_of
 
 DIAGNOSIS = (
     "Priya closes better than anyone on the team: her negotiation is excellent, her discount "
@@ -168,8 +168,7 @@ def test_a_negated_aside_after_the_focus_contrasts_something_else(bound: Bound) 
         "- Wk1: we tier her 300 accounts together, she drafts the touch plan for the C accounts\n"
         "- Every Friday she shows me who she reached"
     )
-    step = bound("plan")
-    coverage = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    coverage = mentions_of(bound, text, "territory_coverage")
     assert coverage and not coverage[0].negated
     assert label(grade(bound, text)) == 2
 
@@ -179,8 +178,7 @@ def test_praise_used_as_the_means_for_a_task_does_not_praise_the_task(bound: Bou
         "Her accounts trust her. Use that trust for territory coverage: on Monday we tier her "
         "300 accounts together and every Friday she shows me who she reached."
     )
-    step = bound("plan")
-    coverage = [m for m in analyse(step, text).mentions if m.task == "territory_coverage"]
+    coverage = mentions_of(bound, text, "territory_coverage")
     assert coverage and not any(m.praised for m in coverage)
     assert label(grade(bound, text)) == 2
 
